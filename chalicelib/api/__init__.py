@@ -1,0 +1,1 @@
+"""Translation between HTTP and the use cases: request schemas, responses and errors."""

@@ -1,0 +1,89 @@
+"""HTTP plumbing for the partner API: the signed request and error responses."""
+from __future__ import annotations
+
+import functools
+import json
+import time
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from chalice import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api.errors import ApiError, invalid_input, parse_json
+from chalicelib.domain.partner import Partner
+from chalicelib.domain.signing import AuthFailure, SignedRequest
+from chalicelib.observability import logger
+from chalicelib.usecases.authentication import authenticate
+from chalicelib.usecases.errors import Refusal, Refused
+
+JSON = {"Content-Type": "application/json"}
+_STATUS = {Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409, Refusal.BUSINESS_RULE: 422}
+
+
+def json_response(status: int, body: Any) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=JSON)
+
+
+def _header(request: Any, name: str) -> str | None:
+    value = request.headers.get(name)
+    return value.strip() if isinstance(value, str) else None
+
+
+def signed_request(request: Any) -> SignedRequest:
+    """The parts of a Chalice request that the partner signed."""
+    event = request.to_original_event()
+    path = event.get("path") or request.path
+    params = event.get("multiValueQueryStringParameters") or {}
+    if params:
+        path += "?" + urlencode([(k, v) for k, values in params.items() for v in values])
+    body = request.raw_body or b""
+    return SignedRequest(
+        method=request.method,
+        path=path,
+        partner_id=_header(request, "x-partner-id"),
+        timestamp=_header(request, "x-timestamp"),
+        nonce=_header(request, "x-nonce"),
+        signature=_header(request, "x-signature"),
+        body=body if isinstance(body, bytes) else body.encode("utf-8"),
+    )
+
+
+def partner_of(request: Any) -> Partner:
+    return authenticate(signed_request(request), time.time())
+
+
+def parse(model: type[BaseModel], raw: bytes) -> Any:
+    data = parse_json(raw)
+    if not isinstance(data, dict):
+        raise ApiError(400, "INVALID_INPUT", "the body must be a JSON object", [{"field": "body", "message": "must be an object"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc) from exc
+
+
+def error_response(exc: Exception) -> Response:
+    if isinstance(exc, ApiError):
+        return json_response(exc.status, exc.body())
+    if isinstance(exc, AuthFailure):
+        logger.info("authentication refused", extra={"code": exc.code})
+        return json_response(401, {"code": exc.code, "message": exc.message, "details": []})
+    if isinstance(exc, Refused):
+        details = [{"field": v.field, "message": v.message} for v in exc.violations]
+        return json_response(_STATUS[exc.kind], {"code": exc.code, "message": exc.message, "details": details})
+    logger.exception("unhandled error")
+    return json_response(500, {"code": "INTERNAL_ERROR", "message": "an internal error occurred; it has been logged", "details": []})
+
+
+def contract_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Answer every failure of a route in the contract's error shape; bad input never 5xx."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every error must become a contract-shaped answer
+            return error_response(exc)
+
+    return wrapped

@@ -1,0 +1,50 @@
+"""Wire types shared by request schemas: money and rates as strings, dates as ISO text."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from chalicelib.domain.money import parse_amount, parse_rate
+
+MAX_RATE = Decimal("0.36")
+_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _positive_amount(value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise ValueError("must be a string such as \"12000.00\", not a JSON number")
+    amount = parse_amount(value)
+    if amount <= 0:
+        raise ValueError("must be greater than 0")
+    return amount
+
+
+def _annual_rate(value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise ValueError("must be a string such as \"0.0720\", not a JSON number")
+    rate = parse_rate(value)
+    if not 0 <= rate <= MAX_RATE:
+        raise ValueError(f"must be from 0 to {MAX_RATE}")
+    return rate
+
+
+def _iso_date(value: Any) -> date:
+    if not isinstance(value, str) or not _DATE_TEXT.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError("is not a real calendar date") from exc
+    if not 2000 <= day.year <= 2099:
+        raise ValueError("must be in the years 2000 to 2099")
+    return day
+
+
+Amount = Annotated[Decimal, BeforeValidator(_positive_amount)]
+AnnualRate = Annotated[Decimal, BeforeValidator(_annual_rate)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]

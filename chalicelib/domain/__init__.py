@@ -1,0 +1,1 @@
+"""Pure business logic. Nothing in this package imports boto3 or touches the network."""

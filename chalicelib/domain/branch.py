@@ -1,0 +1,12 @@
+"""A branch (二级法人行社): an independent county bank that owns its customers, quota and ledger."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Branch(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    branch_code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")
+    name: str = Field(min_length=1, max_length=64)
+    division_codes: tuple[str, ...] = Field(default=(), description="6-digit county codes served (ID digits 1-6)")

@@ -1,0 +1,157 @@
+"""Repayment schedules: one generator per repayment method.
+
+Rules (see the domain notes): the monthly rate is the annual rate / 12; every
+amount is rounded half up to the fen; interest of a period is the balance at
+its start times the monthly rate, rounded; the last installment clears the
+balance exactly, so the principal of a schedule always sums to the amount.
+Due dates fall on the start day of each following month, clamped to the end of
+shorter months (31 Jan -> 28/29 Feb -> 31 Mar).
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Callable
+
+from chalicelib.domain.money import ZERO, precise, to_fen
+
+MAX_TERM_MONTHS = 360
+
+
+class RepaymentMethod(str, Enum):
+    EQUAL_INSTALLMENT = "EQUAL_INSTALLMENT"  # 等额本息
+    EQUAL_PRINCIPAL = "EQUAL_PRINCIPAL"  # 等额本金
+    INTEREST_FIRST = "INTEREST_FIRST"  # 先息后本
+    BULLET = "BULLET"  # 到期一次还本付息
+
+
+@dataclass(frozen=True)
+class Installment:
+    period: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+    balance_after: Decimal
+
+    @property
+    def payment(self) -> Decimal:
+        return self.principal + self.interest
+
+
+@dataclass(frozen=True)
+class Schedule:
+    amount: Decimal
+    annual_rate: Decimal
+    term_months: int
+    method: RepaymentMethod
+    start_date: date
+    installments: tuple[Installment, ...]
+
+    @property
+    def total_principal(self) -> Decimal:
+        return sum((i.principal for i in self.installments), ZERO)
+
+    @property
+    def total_interest(self) -> Decimal:
+        return sum((i.interest for i in self.installments), ZERO)
+
+    @property
+    def total_payment(self) -> Decimal:
+        return self.total_principal + self.total_interest
+
+
+def monthly_rate(annual_rate: Decimal) -> Decimal:
+    with precise():
+        return annual_rate / 12
+
+
+def add_months(start: date, months: int) -> date:
+    """The start day ``months`` later, clamped to the last day of a shorter month."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def annuity_payment(amount: Decimal, rate: Decimal, term: int) -> Decimal:
+    """The equal installment P*r*(1+r)^n / ((1+r)^n - 1), rounded to the fen (P/n when r = 0)."""
+    with precise():
+        if rate == 0:
+            return to_fen(amount / term)
+        growth = (1 + rate) ** term
+        return to_fen(amount * rate * growth / (growth - 1))
+
+
+def _interest(balance: Decimal, rate: Decimal) -> Decimal:
+    with precise():
+        return to_fen(balance * rate)
+
+
+def _equal_installment(amount: Decimal, rate: Decimal, term: int, start: date) -> list[Installment]:
+    payment = annuity_payment(amount, rate, term)
+    balance, rows = amount, []
+    for period in range(1, term + 1):
+        interest = _interest(balance, rate)
+        # The last period clears the balance; min() only matters for amounts so
+        # small that the fen rounding of the payment would overpay earlier.
+        principal = balance if period == term else min(payment - interest, balance)
+        balance -= principal
+        rows.append(Installment(period, add_months(start, period), principal, interest, balance))
+    return rows
+
+
+def _equal_principal(amount: Decimal, rate: Decimal, term: int, start: date) -> list[Installment]:
+    with precise():
+        share = to_fen(amount / term)
+    balance, rows = amount, []
+    for period in range(1, term + 1):
+        interest = _interest(balance, rate)
+        principal = balance if period == term else min(share, balance)
+        balance -= principal
+        rows.append(Installment(period, add_months(start, period), principal, interest, balance))
+    return rows
+
+
+def _interest_first(amount: Decimal, rate: Decimal, term: int, start: date) -> list[Installment]:
+    interest = _interest(amount, rate)
+    rows = []
+    for period in range(1, term + 1):
+        last = period == term
+        principal, balance_after = (amount, ZERO) if last else (ZERO, amount)
+        rows.append(Installment(period, add_months(start, period), principal, interest, balance_after))
+    return rows
+
+
+def _bullet(amount: Decimal, rate: Decimal, term: int, start: date) -> list[Installment]:
+    with precise():
+        interest = to_fen(amount * rate * term)
+    return [Installment(1, add_months(start, term), amount, interest, ZERO)]
+
+
+Generator = Callable[[Decimal, Decimal, int, date], list[Installment]]
+
+GENERATORS: dict[RepaymentMethod, Generator] = {
+    RepaymentMethod.EQUAL_INSTALLMENT: _equal_installment,
+    RepaymentMethod.EQUAL_PRINCIPAL: _equal_principal,
+    RepaymentMethod.INTEREST_FIRST: _interest_first,
+    RepaymentMethod.BULLET: _bullet,
+}
+
+
+def build_schedule(
+    amount: Decimal,
+    annual_rate: Decimal,
+    term_months: int,
+    method: RepaymentMethod,
+    start_date: date,
+) -> Schedule:
+    if amount <= 0 or amount != to_fen(amount):
+        raise ValueError("amount must be positive, in whole fen")
+    if not 1 <= term_months <= MAX_TERM_MONTHS:
+        raise ValueError(f"term must be 1 to {MAX_TERM_MONTHS} months")
+    if annual_rate < 0:
+        raise ValueError("rate must not be negative")
+    rows = GENERATORS[RepaymentMethod(method)](amount, monthly_rate(annual_rate), term_months, start_date)
+    return Schedule(amount, annual_rate, term_months, RepaymentMethod(method), start_date, tuple(rows))

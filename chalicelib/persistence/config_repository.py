@@ -1,0 +1,133 @@
+"""Configuration as data: partners, products and the business date.
+
+Reads are cached in the Lambda's memory for ``CONFIG_CACHE_SECONDS`` (default
+30 s): configuration changes seldom and every partner request needs it, so a
+warm function answers most requests without a DynamoDB read.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib import settings
+from chalicelib.domain.branch import Branch
+from chalicelib.domain.partner import Partner
+from chalicelib.domain.product import Product
+from chalicelib.persistence.models import ConfigItem
+
+PLATFORM = "PLATFORM"
+BUSINESS_DATE = "BUSINESS_DATE"
+
+
+class BusinessDateConflict(Exception):
+    """The stored business date is neither the day being closed nor the day after it."""
+
+
+class _TtlCache:
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, ...], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...], load: Callable[[], Any]) -> Any:
+        ttl = settings.config_cache_seconds()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+        value = load()
+        if ttl > 0:
+            with self._lock:
+                self._items[key] = (now + ttl, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_cache = _TtlCache()
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _get(pk: str, sk: str) -> ConfigItem | None:
+    try:
+        return ConfigItem.get(pk, sk, consistent_read=False)
+    except DoesNotExist:
+        return None
+
+
+def _cached(pk: str, sk: str, convert: Callable[[ConfigItem], Any]) -> Any:
+    def load() -> Any:
+        item = _get(pk, sk)
+        return None if item is None else convert(item)
+
+    return _cache.get((ConfigItem.Meta.table_name, pk, sk), load)
+
+
+def partner(partner_id: str) -> Partner | None:
+    return _cached(f"PARTNER#{partner_id}", "PROFILE", lambda item: Partner.model_validate(item.document))
+
+
+def product(code: str) -> Product | None:
+    return _cached(f"PRODUCT#{code}", "CURRENT", lambda item: Product.model_validate(item.document))
+
+
+def branch(code: str) -> Branch | None:
+    return _cached(f"BRANCH#{code}", "PROFILE", lambda item: Branch.model_validate(item.document))
+
+
+def business_date() -> date:
+    value = _cached(PLATFORM, BUSINESS_DATE, lambda item: item.value)
+    if value is None:
+        raise settings.ConfigurationError("the business date is not set")
+    return date.fromisoformat(value)
+
+
+def put_partner(p: Partner) -> None:
+    ConfigItem(f"PARTNER#{p.partner_id}", "PROFILE", document=p.model_dump(mode="json")).save()
+
+
+def put_product(p: Product) -> None:
+    ConfigItem(f"PRODUCT#{p.code}", "CURRENT", document=p.model_dump(mode="json")).save()
+
+
+def put_branch(b: Branch) -> None:
+    ConfigItem(f"BRANCH#{b.branch_code}", "PROFILE", document=b.model_dump(mode="json")).save()
+
+
+def set_business_date(day: date) -> None:
+    ConfigItem(PLATFORM, BUSINESS_DATE, value=day.isoformat()).save()
+
+
+def advance_business_date(closing: date) -> date:
+    """Close ``closing`` and open the next day; safe to retry.
+
+    Returns the new business date. If the date was already advanced past
+    ``closing`` (a retried step), nothing changes. Any other stored date is a
+    conflict: a day end must never skip or repeat a day.
+    """
+    opening = closing + timedelta(days=1)
+    item = _get(PLATFORM, BUSINESS_DATE)
+    if item is None:
+        raise settings.ConfigurationError("the business date is not set")
+    if item.value == opening.isoformat():
+        return opening
+    if item.value != closing.isoformat():
+        raise BusinessDateConflict(f"business date is {item.value}, not {closing.isoformat()}")
+    try:
+        item.update(actions=[ConfigItem.value.set(opening.isoformat())], condition=ConfigItem.value == closing.isoformat())
+    except UpdateError as exc:
+        current = _get(PLATFORM, BUSINESS_DATE)
+        if current is not None and current.value == opening.isoformat():
+            return opening  # a concurrent retry won the race
+        raise BusinessDateConflict(str(exc)) from exc
+    clear_cache()
+    return opening

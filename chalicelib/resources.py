@@ -1,0 +1,175 @@
+"""The one declaration of every AWS resource the platform uses.
+
+The CDK stack (``infrastructure/``), the local stack (``local/``) and the tests
+all read these declarations. Deployed code reaches a resource only through the
+environment variable declared here (see ``settings.py``), and every Lambda
+function lists what it uses, which is exactly what the stack grants it.
+
+This module is pure data: it imports no AWS SDK.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+APP_NAME = "zhudai"
+
+
+class Access(str, Enum):
+    """What a function may do with a resource."""
+
+    READ = "read"
+    READ_WRITE = "read_write"
+    DECRYPT = "decrypt"
+    START = "start"  # start executions of a state machine
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    env: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Key:
+    """A KMS customer managed key."""
+
+    id: str
+    env: str
+    alias: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ParameterTree:
+    """A path in SSM Parameter Store holding SecureString parameters."""
+
+    id: str
+    env: str
+    path: str  # without the stage prefix; the stack prefixes "/{app}/{stage}"
+    key: str  # the Key.id that encrypts the parameters
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    id: str
+    env: str
+    definition: str  # file name in statemachines/
+    type: str  # "STANDARD" or "EXPRESS"
+    # placeholder in the definition ("${AdvanceBusinessDateFunctionArn}") -> function name
+    functions: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Function:
+    """A deployed Lambda function and the resources it uses."""
+
+    name: str  # the Chalice function name ("api_handler" for the REST API)
+    uses: dict[str, Access] = field(default_factory=dict)
+    description: str = ""
+
+
+CONFIG_TABLE = Table(
+    id="config",
+    env="CONFIG_TABLE_NAME",
+    partition_key="pk",
+    sort_key="sk",
+    description="Partners, products, branches and the business date, as data.",
+)
+
+SECRETS_KEY = Key(
+    id="secrets",
+    env="SECRETS_KEY_ID",
+    alias="alias/zhudai-secrets",
+    description="Encrypts partner secrets in Parameter Store.",
+)
+
+PARTNER_SECRETS = ParameterTree(
+    id="partner_secrets",
+    env="PARTNER_SECRETS_PATH",
+    path="/partners",
+    key="secrets",
+    description="One SecureString per partner: {path}/{partner_id}/secret.",
+)
+
+DAY_END_MACHINE = StateMachine(
+    id="day_end",
+    env="DAY_END_STATE_MACHINE_ARN",
+    definition="day_end.asl.json",
+    type="STANDARD",
+    functions={"AdvanceBusinessDateFunctionArn": "advance_business_date"},
+    description="Closes business day T and opens T+1.",
+)
+
+TABLES: tuple[Table, ...] = (CONFIG_TABLE,)
+KEYS: tuple[Key, ...] = (SECRETS_KEY,)
+PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS,)
+STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE,)
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="api_handler",
+        uses={"config": Access.READ, "partner_secrets": Access.READ, "secrets": Access.DECRYPT},
+        description="The partner REST API.",
+    ),
+    Function(
+        name="advance_business_date",
+        uses={"config": Access.READ_WRITE},
+        description="Day-end step: advances the business date by one day.",
+    ),
+    Function(
+        name="start_day_end",
+        uses={"config": Access.READ, "day_end": Access.START},
+        description="Scheduled: starts the day-end state machine.",
+    ),
+)
+
+# Environment variables every function gets, that name no resource.
+COMMON_ENV: tuple[str, ...] = (
+    "STAGE",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "CONFIG_CACHE_SECONDS",
+)
+
+
+def all_resources() -> dict[str, Table | Key | ParameterTree | StateMachine]:
+    found: dict[str, Table | Key | ParameterTree | StateMachine] = {}
+    for group in (TABLES, KEYS, PARAMETER_TREES, STATE_MACHINES):
+        for resource in group:
+            if resource.id in found:
+                raise ValueError(f"resource id {resource.id!r} declared twice")
+            found[resource.id] = resource
+    return found
+
+
+def function(name: str) -> Function:
+    for fn in FUNCTIONS:
+        if fn.name == name:
+            return fn
+    raise KeyError(name)
+
+
+def env_for(fn: Function) -> tuple[str, ...]:
+    """The resource environment variables a function receives: one per resource it uses."""
+    resources = all_resources()
+    return tuple(sorted(resources[rid].env for rid in fn.uses))
+
+
+def all_env_names() -> frozenset[str]:
+    return frozenset(COMMON_ENV) | {r.env for r in all_resources().values()}

@@ -1,0 +1,1 @@
+"""Application services: each combines domain logic with persistence for one business action."""

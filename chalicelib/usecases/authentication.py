@@ -1,0 +1,25 @@
+"""Who is calling: the partner behind a signed request."""
+from __future__ import annotations
+
+from chalicelib.domain import signing
+from chalicelib.domain.partner import Partner
+from chalicelib.persistence import config_repository, partner_secrets
+from chalicelib.usecases.errors import Refusal, Refused
+
+
+def authenticate(request: signing.SignedRequest, now: float) -> Partner:
+    """The calling partner, or ``signing.AuthFailure`` (401) / ``Refused`` (403).
+
+    The partner's status is told only to a caller that proved it holds the
+    secret, so a stranger cannot learn which partners exist or are disabled.
+    """
+    signing.check_headers(request, now)
+    assert request.partner_id is not None
+    partner = config_repository.partner(request.partner_id)
+    secret = partner_secrets.secret(request.partner_id) if partner else None
+    if partner is None or secret is None:
+        raise signing.AuthFailure("PARTNER_UNKNOWN", "no partner has this X-Partner-Id")
+    signing.verify(request, secret)
+    if not partner.active:
+        raise Refused(Refusal.FORBIDDEN, "PARTNER_DISABLED", "this partner is disabled")
+    return partner

@@ -1,0 +1,4 @@
+"""The local stack: everything that serves local runs and is never deployed.
+
+Deployed handlers never import this package (a test checks it).
+"""

@@ -1,0 +1,137 @@
+"""Create the resources declared in ``chalicelib/resources.py`` in moto.
+
+The CDK stack builds the same declarations in AWS; here they become moto
+tables, keys, parameters, Lambda functions and state machines, so that the
+local stack and the tests run against exactly what the stack declares.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from chalicelib import resources
+from chalicelib.resources import APP_NAME
+
+ROOT = Path(__file__).resolve().parent.parent
+STATEMACHINES = ROOT / "statemachines"
+ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    env: dict[str, str]
+    function_arns: dict[str, str]
+    state_machine_arns: dict[str, str]
+
+
+def physical_name(stage: str, resource_id: str) -> str:
+    return f"{APP_NAME}-{stage}-{resource_id}"
+
+
+def function_name(stage: str, name: str) -> str:
+    """Chalice's deployed name for a function: ``{app}-{stage}-{function}``."""
+    return f"{APP_NAME}-{stage}-{name}"
+
+
+def short_function_name(stage: str, deployed: str) -> str:
+    name = deployed.split(":function:")[-1].split(":")[0]
+    return name.removeprefix(f"{APP_NAME}-{stage}-")
+
+
+def definition(machine: resources.StateMachine, function_arns: dict[str, str]) -> str:
+    """The ASL text with its ``${...FunctionArn}`` placeholders pointed at the given functions."""
+    text = (STATEMACHINES / machine.definition).read_text(encoding="utf-8")
+    for placeholder, fn in machine.functions.items():
+        text = text.replace("${" + placeholder + "}", function_arns[fn])
+    if "${" in text:
+        raise ValueError(f"{machine.definition} has a placeholder that resources.py does not map")
+    return text
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("app.py", "# the local stack runs the app's handlers in-process\n")
+    return buffer.getvalue()
+
+
+def _table(ddb: Any, table: resources.Table, name: str) -> None:
+    attributes = {table.partition_key}
+    keys = [{"AttributeName": table.partition_key, "KeyType": "HASH"}]
+    if table.sort_key:
+        attributes.add(table.sort_key)
+        keys.append({"AttributeName": table.sort_key, "KeyType": "RANGE"})
+    indexes = []
+    for index in table.indexes:
+        schema = [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
+        attributes.add(index.partition_key)
+        if index.sort_key:
+            schema.append({"AttributeName": index.sort_key, "KeyType": "RANGE"})
+            attributes.add(index.sort_key)
+        indexes.append({"IndexName": index.name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}})
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": keys,
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if indexes:
+        kwargs["GlobalSecondaryIndexes"] = indexes
+    ddb.create_table(**kwargs)
+    if table.ttl_attribute:
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
+
+
+def provision(stage: str, region: str) -> Provisioned:
+    """Create every declared resource; return the environment the functions receive."""
+    client = lambda service: boto3.client(service, region_name=region)  # noqa: E731
+    env: dict[str, str] = {}
+    ddb = client("dynamodb")
+    for table in resources.TABLES:
+        name = physical_name(stage, table.id)
+        _table(ddb, table, name)
+        env[table.env] = name
+    kms = client("kms")
+    for key in resources.KEYS:
+        key_id = kms.create_key(Description=key.description)["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=key.alias, TargetKeyId=key_id)
+        env[key.env] = key_id
+    for tree in resources.PARAMETER_TREES:
+        env[tree.env] = f"/{APP_NAME}/{stage}{tree.path}"
+
+    iam = client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}
+    role_arn = iam.create_role(RoleName=f"{APP_NAME}-{stage}-local", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    lam = client("lambda")
+    function_arns = {}
+    code = _dummy_zip()
+    for fn in resources.FUNCTIONS:
+        created = lam.create_function(
+            FunctionName=function_name(stage, fn.name),
+            Runtime="python3.11",
+            Role=role_arn,
+            Handler=f"app.{fn.name}",
+            Code={"ZipFile": code},
+            Description=fn.description,
+        )
+        function_arns[fn.name] = created["FunctionArn"]
+
+    sfn = client("stepfunctions")
+    machine_arns = {}
+    for machine in resources.STATE_MACHINES:
+        created = sfn.create_state_machine(
+            name=physical_name(stage, machine.id),
+            definition=definition(machine, function_arns),
+            roleArn=role_arn,
+            type=machine.type,
+        )
+        machine_arns[machine.id] = created["stateMachineArn"]
+        env[machine.env] = created["stateMachineArn"]
+    return Provisioned(env=env, function_arns=function_arns, state_machine_arns=machine_arns)

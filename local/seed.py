@@ -1,0 +1,31 @@
+"""The sample configuration of the local stack: partner P_DEMO, three branches, product CONSUMER_STD."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from chalicelib.domain.branch import Branch
+from chalicelib.domain.partner import Partner
+from chalicelib.domain.product import Product
+from chalicelib.persistence import config_repository, partner_secrets
+
+SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample"
+
+# Local only: printed at start so that a developer can sign requests by hand.
+LOCAL_SECRETS = {"P_DEMO": "demo-secret-change-me"}
+
+
+def seed(business_date: date | None = None) -> dict[str, str]:
+    """Load the sample configuration; answers the partner secrets it stored."""
+    for path in sorted((SAMPLE / "products").glob("*.json")):
+        config_repository.put_product(Product.model_validate_json(path.read_text(encoding="utf-8")))
+    for raw in json.loads((SAMPLE / "branches.json").read_text(encoding="utf-8")):
+        config_repository.put_branch(Branch.model_validate(raw))
+    for raw in json.loads((SAMPLE / "partners.json").read_text(encoding="utf-8")):
+        config_repository.put_partner(Partner.model_validate(raw))
+    for partner_id, secret in LOCAL_SECRETS.items():
+        partner_secrets.put_secret(partner_id, secret)
+    config_repository.set_business_date(business_date or date.today())
+    config_repository.clear_cache()
+    return dict(LOCAL_SECRETS)

@@ -1,0 +1,163 @@
+"""The local stack: moto on loopback, the declared resources, the app's handlers, the API.
+
+Everything runs in one process with no AWS account and no Docker:
+- moto's ThreadedMotoServer on 127.0.0.1 (the AWS CLI can inspect it with
+  ``--endpoint-url``; presigned S3 links work with path-style addressing);
+- the tables, keys, parameters, functions and state machines of
+  ``chalicelib/resources.py``, created by ``local.provision``;
+- Step Functions executed by moto's interpreter, whose Task states run the
+  app's own handlers in-process (``local.lambda_runtime``);
+- the Chalice API on 127.0.0.1:8000 (``PORT`` overrides).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+log = logging.getLogger("local")
+
+REGION = "us-east-1"
+STAGE = "local"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def local_environment(moto_port: int) -> dict[str, str]:
+    """The process environment of the local stack (fake credentials, moto's endpoint)."""
+    return {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        "MOTO_PORT": str(moto_port),
+        "STAGE": STAGE,
+        "POWERTOOLS_SERVICE_NAME": "zhudai",
+        "POWERTOOLS_METRICS_NAMESPACE": "Zhudai",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "CONFIG_CACHE_SECONDS": "0",
+    }
+
+
+@dataclass
+class LocalStack:
+    api_port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8000")))
+    moto_port: int = field(default_factory=free_port)
+    business_date: date | None = None
+    watch_executions: bool = True
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    _moto: Any = None
+    _api: Any = None
+    _runtime: Any = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    def start(self) -> "LocalStack":
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        os.environ.update(local_environment(self.moto_port))
+        for service, options in MOTO_CONFIG.items():
+            default_user_config.setdefault(service, {}).update(options)  # type: ignore[misc]
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto.start()
+
+        import app as app_module
+        from local.lambda_runtime import InProcessLambda
+        from local.provision import provision
+        from local.seed import seed
+
+        provisioned = provision(STAGE, REGION)
+        self.env = provisioned.env
+        os.environ.update(self.env)
+        self._runtime = InProcessLambda.for_app(app_module, STAGE).install()
+        self.secrets = seed(self.business_date)
+        self._serve_api(app_module.app)
+        if self.watch_executions:
+            self._spawn(self._log_state_transitions, provisioned.state_machine_arns)
+        return self
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _serve_api(self, chalice_app: Any) -> None:
+        from chalice.config import Config
+        from chalice.local import LocalDevServer
+
+        config = Config.create(chalice_stage=STAGE, app_name=chalice_app.app_name, environment_variables=self.env)
+        self._api = LocalDevServer(chalice_app, config, host="127.0.0.1", port=self.api_port)
+        self._spawn(self._api.server.serve_forever)
+
+    def _log_state_transitions(self, machines: dict[str, str]) -> None:
+        """Log every new state transition of every execution (polls moto's histories)."""
+        import boto3
+
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        seen: dict[str, int] = {}
+        while not self._stop.wait(0.5):
+            try:
+                for arn in machines.values():
+                    for execution in sfn.list_executions(stateMachineArn=arn)["executions"]:
+                        events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+                        for event in events[seen.get(execution["executionArn"], 0):]:
+                            details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+                            log.info("workflow %s: %s %s", execution["name"], event["type"], details.get("name", ""))
+                        seen[execution["executionArn"]] = len(events)
+            except Exception:  # noqa: BLE001 - logging must never take the stack down
+                log.debug("could not read execution histories", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._api is not None:
+            self._api.server.shutdown()
+            self._api.server.server_close()
+        if self._runtime is not None:
+            self._runtime.uninstall()
+        if self._moto is not None:
+            self._moto.stop()
+
+    def wait_until_ready(self, timeout: float = 10.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def __enter__(self) -> "LocalStack":
+        self.start()
+        self.wait_until_ready()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
