@@ -1,7 +1,6 @@
 """Boto3 clients, made on first use (never at import: moto must start first)."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
@@ -17,4 +16,4 @@ def _client(service: str, region: str, endpoint: str | None) -> Any:
 
 def client(service: str) -> Any:
     """A client for ``service``, rebuilt when the region or endpoint (a local stack) changes."""
-    return _client(service, settings.region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return _client(service, settings.region(), settings.aws_endpoint())

@@ -35,7 +35,17 @@ def table_name(table: resources.Table) -> str:
 
 
 def region() -> str:
+    """The AWS region (set by the Lambda runtime; the local stack sets it too)."""
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def aws_endpoint() -> str | None:
+    """An endpoint override (the local stack's moto server); None on AWS.
+
+    Boto3 reads it itself; clients are keyed by it so that a new local stack
+    gets new clients.
+    """
+    return os.environ.get("AWS_ENDPOINT_URL") or None
 
 
 def stage() -> str:

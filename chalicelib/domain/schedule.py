@@ -2,7 +2,9 @@
 
 Rules (see the domain notes): the monthly rate is the annual rate / 12; every
 amount is rounded half up to the fen; interest of a period is the balance at
-its start times the monthly rate, rounded; the last installment clears the
+its start times the monthly rate, rounded (computed as balance * annual / 12,
+dividing last, so that an exact half fen is never lost to a repeating
+decimal such as 0.025 / 12); the last installment clears the
 balance exactly, so the principal of a schedule always sums to the amount.
 Due dates fall on the start day of each following month, clamped to the end of
 shorter months (31 Jan -> 28/29 Feb -> 31 Mar).
@@ -84,13 +86,13 @@ def annuity_payment(amount: Decimal, rate: Decimal, term: int) -> Decimal:
         return to_fen(amount * rate * growth / (growth - 1))
 
 
-def _interest(balance: Decimal, rate: Decimal) -> Decimal:
+def _interest(balance: Decimal, annual_rate: Decimal, months: int = 1) -> Decimal:
     with precise():
-        return to_fen(balance * rate)
+        return to_fen(balance * annual_rate * months / 12)
 
 
 def _equal_installment(amount: Decimal, rate: Decimal, term: int, start: date) -> list[Installment]:
-    payment = annuity_payment(amount, rate, term)
+    payment = annuity_payment(amount, monthly_rate(rate), term)
     balance, rows = amount, []
     for period in range(1, term + 1):
         interest = _interest(balance, rate)
@@ -125,11 +127,10 @@ def _interest_first(amount: Decimal, rate: Decimal, term: int, start: date) -> l
 
 
 def _bullet(amount: Decimal, rate: Decimal, term: int, start: date) -> list[Installment]:
-    with precise():
-        interest = to_fen(amount * rate * term)
-    return [Installment(1, add_months(start, term), amount, interest, ZERO)]
+    return [Installment(1, add_months(start, term), amount, _interest(amount, rate, term), ZERO)]
 
 
+# (amount, annual rate, term in months, start date) -> installments
 Generator = Callable[[Decimal, Decimal, int, date], list[Installment]]
 
 GENERATORS: dict[RepaymentMethod, Generator] = {
@@ -153,5 +154,5 @@ def build_schedule(
         raise ValueError(f"term must be 1 to {MAX_TERM_MONTHS} months")
     if annual_rate < 0:
         raise ValueError("rate must not be negative")
-    rows = GENERATORS[RepaymentMethod(method)](amount, monthly_rate(annual_rate), term_months, start_date)
+    rows = GENERATORS[RepaymentMethod(method)](amount, annual_rate, term_months, start_date)
     return Schedule(amount, annual_rate, term_months, RepaymentMethod(method), start_date, tuple(rows))

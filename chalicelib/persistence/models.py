@@ -6,7 +6,6 @@ change (a new moto server in tests, another stage).
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute, VersionAttribute
@@ -38,7 +37,7 @@ class LazyModel(Model):
 
     @classmethod
     def _get_connection(cls):  # type: ignore[override]
-        key = (cls.Meta.table_name, cls.Meta.region, os.environ.get("AWS_ENDPOINT_URL"))
+        key = (cls.Meta.table_name, cls.Meta.region, settings.aws_endpoint())
         if getattr(cls, "_bound_to", None) != key:
             cls._connection = None
             cls._bound_to = key

@@ -6,7 +6,6 @@ Boto3 and Powertools Parameters are imported on first use, not at cold start.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from chalicelib import resources, settings
@@ -23,7 +22,7 @@ def parameter_name(partner_id: str) -> str:
 
 def _ssm() -> Any:
     global _provider, _provider_key
-    key = (settings.region(), os.environ.get("AWS_ENDPOINT_URL"))
+    key = (settings.region(), settings.aws_endpoint())
     if _provider is None or key != _provider_key:
         import boto3
         from aws_lambda_powertools.utilities.parameters import SSMProvider

@@ -19,17 +19,20 @@ def execution_name(business_date: date) -> str:
 
 
 def start(sfn_client: Any) -> dict[str, Any]:
-    """Start the day end of the current business date; a second start of the same day is a no-op."""
+    """Start the day end of the current business date.
+
+    The execution is named after the day, so a schedule that fires twice never
+    runs two day ends: Step Functions answers the running execution for the
+    same name and input, and ``ExecutionAlreadyExists`` once it has ended.
+    """
     day = config_repository.business_date()
+    machine_arn = settings.env(resources.DAY_END_MACHINE.env)
     name = execution_name(day)
-    arn = settings.env(resources.DAY_END_MACHINE.env)
     try:
-        started = sfn_client.start_execution(
-            stateMachineArn=arn, name=name, input=json.dumps({"business_date": day.isoformat()})
-        )
-        return {"business_date": day.isoformat(), "execution_arn": started["executionArn"], "started": True}
+        arn = sfn_client.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps({"business_date": day.isoformat()}))["executionArn"]
     except sfn_client.exceptions.ExecutionAlreadyExists:
-        return {"business_date": day.isoformat(), "execution_name": name, "started": False}
+        arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    return {"business_date": day.isoformat(), "execution_arn": arn}
 
 
 def advance(closing: date) -> dict[str, str]:

@@ -1,0 +1,241 @@
+"""The platform's CloudFormation stack, built only from ``chalicelib/resources.py``.
+
+Every table, key, parameter tree, state machine and function comes from a loop
+over the declarations, so a new declaration needs no edit here. Each function
+gets its own role granting exactly what ``Function.uses`` says, and exactly the
+environment variables of the resources it uses (``resources.env_for``) plus the
+common ones of ``.chalice/config.json``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from chalice.cdk import Chalice
+from chalice.config import Config
+from chalice.constants import DEFAULT_APIGATEWAY_STAGE_NAME
+from chalice.utils import to_cfn_resource_name
+from constructs import Construct
+
+from chalicelib import resources
+from chalicelib.resources import APP_NAME, Access, Key, ParameterTree, StateMachine, Table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TABLE_READ = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DescribeTable",
+    "dynamodb:ConditionCheckItem",
+)
+TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+# (kind of resource, access) -> IAM actions. A declaration using a pair missing here fails the synth.
+ACTIONS: dict[tuple[type, Access], tuple[str, ...]] = {
+    (Table, Access.READ): TABLE_READ,
+    (Table, Access.READ_WRITE): TABLE_READ + TABLE_WRITE,
+    (ParameterTree, Access.READ): ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"),
+    (Key, Access.DECRYPT): ("kms:Decrypt",),
+    (StateMachine, Access.START): ("states:StartExecution",),
+}
+XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+# Chalice requires a role ARN when it does not manage roles; the stack overrides every function's Role.
+ROLE_PLACEHOLDER = "overridden-per-function-by-the-stack"
+
+
+@dataclass(frozen=True)
+class Built:
+    """What functions need of a built resource: their variable's value, and the ARNs a grant covers."""
+
+    env_value: str
+    arns: list[str]
+
+
+def physical_name(stage: str, resource_id: str) -> str:
+    """``{app}-{stage}-{id}``, as the local stack names the same resources."""
+    return f"{APP_NAME}-{stage}-{resource_id}"
+
+
+def pascal(name: str) -> str:
+    return to_cfn_resource_name(name)
+
+
+def chalice_logical_id(function_name: str) -> str:
+    """The logical id ``chalice package`` gives a function (the REST API's is always APIHandler)."""
+    return "APIHandler" if function_name == "api_handler" else to_cfn_resource_name(function_name)
+
+
+def chalice_settings(stage: str) -> dict[str, object]:
+    """The Chalice construct's configuration: ``.chalice/config.json`` resolved for ``stage``.
+
+    The construct names its Chalice stage after the CDK stack, so it would not find
+    ``stage`` in the config file; and it reads only top-level keys of this dict, never
+    per-function ones. So the common values are resolved here, and the stack applies
+    each function's role and resource variables to the packaged template itself.
+    """
+    disk = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    config = Config(chalice_stage=stage, config_from_disk=disk)
+    return {
+        "environment_variables": {**config.environment_variables, "STAGE": stage},
+        "api_gateway_stage": config.api_gateway_stage or DEFAULT_APIGATEWAY_STAGE_NAME,
+        "manage_iam_role": False,
+        "iam_role_arn": ROLE_PLACEHOLDER,
+        "xray": True,
+    }
+
+
+def _attribute(name: str | None) -> dynamodb.Attribute | None:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING) if name else None
+
+
+def build_table(scope: cdk.Stack, stage: str, table: Table) -> Built:
+    created = dynamodb.Table(
+        scope,
+        pascal(table.id) + "Table",
+        table_name=physical_name(stage, table.id),
+        partition_key=_attribute(table.partition_key),
+        sort_key=_attribute(table.sort_key),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True),
+        time_to_live_attribute=table.ttl_attribute,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    for index in table.indexes:
+        created.add_global_secondary_index(
+            index_name=index.name,
+            partition_key=_attribute(index.partition_key),
+            sort_key=_attribute(index.sort_key),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+    cdk.CfnOutput(scope, pascal(table.id) + "TableName", value=created.table_name)
+    indexes = [f"{created.table_arn}/index/*"] if table.indexes else []
+    return Built(created.table_name, [created.table_arn, *indexes])
+
+
+def build_key(scope: cdk.Stack, stage: str, key: Key) -> Built:
+    created = kms.Key(
+        scope,
+        pascal(key.id) + "Key",
+        alias=key.alias,
+        description=key.description,
+        enable_key_rotation=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    return Built(created.key_id, [created.key_arn])
+
+
+def build_parameter_tree(scope: cdk.Stack, stage: str, tree: ParameterTree) -> Built:
+    """Operators put the SecureStrings; the stack only names the tree and grants on it."""
+    path = f"/{APP_NAME}/{stage}{tree.path}"
+    # GetParametersByPath is authorized on the path itself; GetParameter(s) on each name below it.
+    arns = [scope.format_arn(service="ssm", resource="parameter", resource_name=path[1:] + s) for s in ("", "/*")]
+    return Built(path, arns)
+
+
+def build_state_machine(scope: cdk.Stack, stage: str, machine: StateMachine, functions: dict[str, str]) -> Built:
+    """``functions`` maps each placeholder of the definition to its function's ARN."""
+    name = physical_name(stage, machine.id)
+    invoke = iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=sorted(set(functions.values())))
+    role = iam.Role(
+        scope,
+        pascal(machine.id) + "StateMachineRole",
+        assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+        description=f"State machine {name}",
+        inline_policies={"invoke": iam.PolicyDocument(statements=[invoke])},
+    )
+    log_group = logs.LogGroup(
+        scope,
+        pascal(machine.id) + "StateMachineLogs",
+        log_group_name=f"/aws/vendedlogs/states/{name}",
+        retention=logs.RetentionDays.ONE_YEAR,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    created = sfn.StateMachine(
+        scope,
+        pascal(machine.id) + "StateMachine",
+        state_machine_name=name,
+        state_machine_type=sfn.StateMachineType[machine.type],
+        definition_body=sfn.DefinitionBody.from_string((ROOT / "statemachines" / machine.definition).read_text(encoding="utf-8")),
+        definition_substitutions=functions,
+        role=role,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+    )
+    cdk.CfnOutput(scope, pascal(machine.id) + "StateMachineArn", value=created.state_machine_arn)
+    return Built(created.state_machine_arn, [created.state_machine_arn])
+
+
+BUILDERS: dict[type, Callable[..., Built]] = {
+    Table: build_table,
+    Key: build_key,
+    ParameterTree: build_parameter_tree,
+}
+
+
+class PlatformStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, *, stage: str, **kwargs: object) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.stage = stage
+        self.built: dict[str, Built] = {}
+        for declared in (*resources.TABLES, *resources.KEYS, *resources.PARAMETER_TREES):
+            self.built[declared.id] = BUILDERS[type(declared)](self, stage, declared)
+
+        self.chalice = Chalice(self, "ChaliceApp", source_dir=str(ROOT), stage_config=chalice_settings(stage))
+        self._check_functions_declared()
+
+        for machine in resources.STATE_MACHINES:
+            functions = {placeholder: self.function_arn(fn) for placeholder, fn in machine.functions.items()}
+            self.built[machine.id] = build_state_machine(self, stage, machine, functions)
+        for fn in resources.FUNCTIONS:
+            self._configure_function(fn)
+
+    def function_arn(self, function_name: str) -> str:
+        return self.chalice.get_function(chalice_logical_id(function_name)).function_arn
+
+    def _check_functions_declared(self) -> None:
+        packaged = {
+            child.node.id
+            for child in self.chalice.sam_template.node.children
+            if isinstance(child, cdk.CfnResource) and child.cfn_resource_type == "AWS::Serverless::Function"
+        }
+        declared = {chalice_logical_id(fn.name) for fn in resources.FUNCTIONS}
+        if packaged != declared:
+            raise ValueError(
+                f"app.py and resources.FUNCTIONS disagree: only packaged {sorted(packaged - declared)}, "
+                f"only declared {sorted(declared - packaged)}"
+            )
+
+    def _configure_function(self, fn: resources.Function) -> None:
+        """Give the packaged function its own least-privilege role and its resources' variables."""
+        declared = resources.all_resources()
+        statements = [
+            iam.PolicyStatement(actions=list(ACTIONS[(type(declared[rid]), access)]), resources=self.built[rid].arns)
+            for rid, access in sorted(fn.uses.items())
+        ]
+        statements.append(iam.PolicyStatement(actions=list(XRAY_WRITE), resources=["*"]))
+        role = iam.Role(
+            self,
+            pascal(fn.name) + "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Lambda function {fn.name}",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaBasicExecutionRole")],
+            inline_policies={"access": iam.PolicyDocument(statements=statements)},
+        )
+        logical_id = chalice_logical_id(fn.name)
+        function = self.chalice.get_resource(logical_id)
+        function.add_property_override("Role", role.role_arn)
+        function.add_property_override("Description", fn.description)
+        for rid in fn.uses:
+            self.chalice.add_environment_variable(declared[rid].env, self.built[rid].env_value, logical_id)

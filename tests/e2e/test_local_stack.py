@@ -1,0 +1,83 @@
+"""End to end over HTTP: a partner's plain signed client against the running local stack."""
+from __future__ import annotations
+
+import time
+
+import boto3
+import pytest
+import requests
+
+from local.partner_client import PartnerClient
+from tests.conftest import QUOTE
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def partner(local_stack):
+    return PartnerClient(local_stack.api_url, "P_DEMO", local_stack.secrets["P_DEMO"])
+
+
+def test_the_stack_prints_the_demo_partner_secret(local_stack):
+    assert local_stack.secrets == {"P_DEMO": "demo-secret-change-me"}
+
+
+def test_a_signed_quote_round_trips_over_http(partner):
+    response = partner.post("/v1/quotes", QUOTE)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["total_principal"] == "12000.00"
+    assert [i["due_date"] for i in body["installments"][:2]] == ["2026-02-15", "2026-03-15"]
+
+
+def test_an_unsigned_quote_answers_401(local_stack):
+    response = requests.post(local_stack.api_url + "/v1/quotes", json=QUOTE, timeout=10)
+    assert (response.status_code, response.json()["code"]) == (401, "PARTNER_UNKNOWN")
+
+
+def test_a_wrongly_signed_quote_answers_401(local_stack):
+    response = PartnerClient(local_stack.api_url, "P_DEMO", "wrong-secret").post("/v1/quotes", QUOTE)
+    assert (response.status_code, response.json()["code"]) == (401, "SIGNATURE_INVALID")
+
+
+def test_bad_input_answers_400_over_http(partner):
+    response = partner.post("/v1/quotes", {**QUOTE, "amount": "1.001"})
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == "amount"
+
+
+def aws_client(local_stack, service):
+    return boto3.client(
+        service, endpoint_url=local_stack.aws_endpoint, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local"
+    )
+
+
+def test_the_local_resources_can_be_inspected_at_the_aws_endpoint(local_stack):
+    assert "zhudai-local-config" in aws_client(local_stack, "dynamodb").list_tables()["TableNames"]
+    machines = [m["name"] for m in aws_client(local_stack, "stepfunctions").list_state_machines()["stateMachines"]]
+    assert "zhudai-local-day_end" in machines
+    functions = {f["FunctionName"] for f in aws_client(local_stack, "lambda").list_functions()["Functions"]}
+    assert {"zhudai-local-api_handler", "zhudai-local-advance_business_date", "zhudai-local-start_day_end"} <= functions
+
+
+def test_a_state_machine_runs_the_apps_handlers_in_the_server_process(local_stack):
+    sfn = aws_client(local_stack, "stepfunctions")
+    arn = next(m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "zhudai-local-day_end")
+    ddb = aws_client(local_stack, "dynamodb")
+    today = ddb.get_item(TableName="zhudai-local-config", Key={"pk": {"S": "PLATFORM"}, "sk": {"S": "BUSINESS_DATE"}})["Item"]["value"]["S"]
+    started = sfn.start_execution(stateMachineArn=arn, name="e2e-day-end", input=f'{{"business_date": "{today}"}}')
+    deadline = time.monotonic() + 30
+    while (status := sfn.describe_execution(executionArn=started["executionArn"])["status"]) == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert status == "SUCCEEDED"
+    after = ddb.get_item(TableName="zhudai-local-config", Key={"pk": {"S": "PLATFORM"}, "sk": {"S": "BUSINESS_DATE"}})["Item"]["value"]["S"]
+    assert after > today
+    assert local_stack.printed("workflow e2e-day-end: TaskStateEntered AdvanceBusinessDate")
+    assert local_stack.printed("workflow e2e-day-end: ExecutionSucceeded")
+
+
+def test_the_stack_logs_each_request(local_stack, partner):
+    partner.post("/v1/quotes", QUOTE)
+    assert local_stack.printed('"POST /v1/quotes HTTP/1.1" 200')

@@ -1,0 +1,105 @@
+"""The code uses only what ``resources.py`` declares, and each function only what it lists.
+
+The CDK template tests check the other half: the stack grants exactly the
+declarations. Together: a function can touch only what it was granted.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+import app
+from chalicelib import resources
+from chalicelib.domain.signing import sign
+from local.lambda_runtime import LambdaContext
+from tests.conftest import load_event
+from tests.support.aws_calls import recorded_calls, touched
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOYED = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("path", DEPLOYED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_deployed_code_never_imports_local_only_code(path):
+    assert not imports(path) & {"local", "moto", "tests", "pytest", "hypothesis"}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chalicelib" / "domain").rglob("*.py")), ids=lambda p: p.name)
+def test_the_domain_imports_no_aws_sdk(path):
+    assert not imports(path) & {"boto3", "botocore", "pynamodb", "aws_lambda_powertools", "chalice"}
+
+
+@pytest.mark.parametrize("path", DEPLOYED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_settings_reads_the_environment(path):
+    if path.name == "settings.py":
+        return
+    text = path.read_text(encoding="utf-8")
+    assert "os.environ" not in text and "getenv" not in text
+
+
+def test_every_env_name_the_code_asks_for_is_declared():
+    declared = resources.all_env_names()
+    for path in DEPLOYED:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "env" and node.args and isinstance(node.args[0], ast.Constant):
+                assert node.args[0].value in declared, f"{path.name} reads undeclared {node.args[0].value}"
+
+
+def test_every_chalice_function_is_declared_and_every_declaration_is_a_function():
+    chalice_functions = {"api_handler"} | {f.name for f in app.app.pure_lambda_functions} | {e.name for e in app.app.event_sources}
+    assert chalice_functions == {f.name for f in resources.FUNCTIONS}
+
+
+def test_every_state_machine_placeholder_is_declared():
+    for machine in resources.STATE_MACHINES:
+        text = (ROOT / "statemachines" / machine.definition).read_text(encoding="utf-8")
+        json.loads(text)
+        placeholders = {part.split("}")[0] for part in text.split("${")[1:]}
+        assert placeholders == set(machine.functions)
+        assert set(machine.functions.values()) <= {f.name for f in resources.FUNCTIONS}
+
+
+def signed_sample_quote(secret: str) -> dict:
+    event = load_event("api_quote_request.json")
+    ts, nonce = str(int(time.time())), event["headers"]["X-Nonce"]
+    event["headers"].update({"X-Timestamp": ts, "X-Signature": sign(secret, "POST", event["path"], ts, nonce, event["body"].encode())})
+    return event
+
+
+def invocations(secrets):
+    return {
+        "api_handler": lambda: app.app(signed_sample_quote(secrets["P_DEMO"]), LambdaContext("api_handler")),
+        "advance_business_date": lambda: app.advance_business_date(load_event("advance_business_date.json"), LambdaContext("advance_business_date")),
+        "start_day_end": lambda: app.start_day_end(load_event("schedule_start_day_end.json"), LambdaContext("start_day_end")),
+    }
+
+
+@pytest.mark.parametrize("function", [f.name for f in resources.FUNCTIONS])
+def test_each_function_touches_only_what_it_declares(aws, function):
+    from tests.support.aws import clear_client_caches
+
+    clear_client_caches()  # count the calls of a cold function
+    declared = resources.function(function).uses
+    with recorded_calls() as calls:
+        result = invocations(aws.secrets)[function]()
+    if function == "api_handler":
+        assert result["statusCode"] == 200, result
+    assert calls, "a sample event that makes no AWS call proves nothing"
+    for call in calls:
+        resource, access = touched(call, aws.env)
+        assert resource in declared, f"{function} touched {resource} ({call.operation}) without declaring it"
+        assert access is declared[resource] or declared[resource] is resources.Access.READ_WRITE, (function, call.operation)

@@ -1,0 +1,73 @@
+"""The AWS side of the tests: moto in-process with the declared resources, seeded."""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterator
+
+from moto import mock_aws
+
+from chalicelib import aws_clients
+from chalicelib.persistence import config_repository, partner_secrets
+from local.lambda_runtime import InProcessLambda
+from local.provision import Provisioned, provision
+from local.stack import MOTO_CONFIG, REGION, STAGE, local_environment
+
+BUSINESS_DATE = date(2026, 11, 23)
+
+
+@dataclass
+class MockedAws:
+    provisioned: Provisioned
+    runtime: InProcessLambda
+    secrets: dict[str, str]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.provisioned.env
+
+
+def clear_client_caches() -> None:
+    config_repository.clear_cache()
+    partner_secrets.clear_cache()
+    aws_clients._client.cache_clear()
+
+
+@contextlib.contextmanager
+def mocked_aws(monkeypatch: Any) -> Iterator[MockedAws]:
+    """Moto in-process (no server), the declared resources, the app's handlers, the sample config."""
+    import app as app_module
+    from local.seed import seed
+
+    env = local_environment(moto_port=0)
+    for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
+        env.pop(name)
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    clear_client_caches()
+    with mock_aws(config=MOTO_CONFIG):
+        provisioned = provision(STAGE, REGION)
+        for name, value in provisioned.env.items():
+            monkeypatch.setenv(name, value)
+        runtime = InProcessLambda.for_app(app_module, STAGE).install()
+        try:
+            secrets = seed(BUSINESS_DATE)
+            yield MockedAws(provisioned, runtime, secrets)
+        finally:
+            runtime.uninstall()
+            clear_client_caches()
+
+
+def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll until an execution ends; answers its description."""
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            return described
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+        time.sleep(0.05)

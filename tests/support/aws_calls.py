@@ -1,0 +1,54 @@
+"""Record every AWS API call a piece of code makes, and the declared resource it touched."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from botocore.client import BaseClient
+
+from chalicelib import resources
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    operation: str
+    params: dict[str, Any]
+
+
+@contextlib.contextmanager
+def recorded_calls() -> Iterator[list[Call]]:
+    calls: list[Call] = []
+    original = BaseClient._make_api_call
+
+    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append(Call(client.meta.service_model.service_name, operation, dict(params)))
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = record  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+def touched(call: Call, env: dict[str, str]) -> tuple[str, resources.Access]:
+    """The declared resource a call touched and the access it needed; KeyError if undeclared."""
+    by_value = {}
+    for rid, resource in resources.all_resources().items():
+        if resource.env in env:
+            by_value[env[resource.env]] = rid
+    if call.service == "dynamodb":
+        access = resources.Access.READ_WRITE if call.operation in DYNAMODB_WRITES else resources.Access.READ
+        return by_value[call.params["TableName"]], access
+    if call.service == "ssm":
+        name = call.params.get("Name") or call.params.get("Path") or call.params["Names"][0]
+        tree = next(rid for value, rid in by_value.items() if value.startswith("/") and name.startswith(value + "/"))
+        return tree, resources.Access.READ
+    if call.service in ("sfn", "stepfunctions"):
+        return by_value[call.params["stateMachineArn"]], resources.Access.START
+    raise KeyError(f"{call.service}.{call.operation} touches nothing declared")
