@@ -1,14 +1,22 @@
-"""Powertools Logger, Metrics and Tracer, created once for the whole app.
+"""Powertools Logger, Metrics and Tracer, registered once for the whole app.
 
 The service name and namespace are fixed here rather than read from the
 environment at import: Chalice's test client sets the environment only during
 a call, and one name everywhere keeps dashboards simple.
+
+The Tracer is made on the first invocation, not at import: creating the X-Ray
+recorder builds botocore clients for centralised sampling (about 190 ms), and
+import time is paid by every cold start whether tracing is on or not. With
+``POWERTOOLS_TRACE_DISABLED=true`` (local runs, tests) the X-Ray SDK is never
+loaded at all.
 """
 from __future__ import annotations
 
+import functools
 import warnings
+from typing import Any, Callable
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from chalicelib.resources import APP_NAME
 
@@ -20,4 +28,19 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
-tracer = Tracer(service=SERVICE)
+
+
+@functools.cache
+def tracer() -> Any:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE)
+
+
+def capture_lambda_handler(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``Tracer.capture_lambda_handler`` for Chalice's ConvertToMiddleware, with the Tracer made on first use."""
+
+    def traced(event: Any, context: Any) -> Any:
+        return tracer().capture_lambda_handler(handler)(event, context)
+
+    return traced

@@ -1,7 +1,6 @@
 """HTTP plumbing for the partner API: the signed request and error responses."""
 from __future__ import annotations
 
-import functools
 import json
 import time
 from typing import Any, Callable
@@ -76,14 +75,9 @@ def error_response(exc: Exception) -> Response:
     return json_response(500, {"code": "INTERNAL_ERROR", "message": "an internal error occurred; it has been logged", "details": []})
 
 
-def contract_errors(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Answer every failure of a route in the contract's error shape; bad input never 5xx."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - every error must become a contract-shaped answer
-            return error_response(exc)
-
-    return wrapped
+def answer(view: Callable[[], Response]) -> Response:
+    """Run a route and answer every failure in the contract's error shape; bad input never 5xx."""
+    try:
+        return view()
+    except Exception as exc:  # noqa: BLE001 - every error must become a contract-shaped answer
+        return error_response(exc)

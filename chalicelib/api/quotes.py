@@ -5,9 +5,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice import Response
+
+from chalicelib.api import http
 from chalicelib.api.wire import Amount, AnnualRate, Code, IsoDate
 from chalicelib.domain.money import format_amount, format_rate
 from chalicelib.domain.schedule import MAX_TERM_MONTHS, RepaymentMethod, Schedule
+from chalicelib.observability import metrics
+from chalicelib.usecases import quotes
 
 
 class QuoteRequest(BaseModel):
@@ -44,3 +50,14 @@ def quote_body(product_code: str, schedule: Schedule) -> dict[str, Any]:
         "total_interest": format_amount(schedule.total_interest),
         "total_payment": format_amount(schedule.total_payment),
     }
+
+
+def create(request: Any) -> Response:
+    """``POST /v1/quotes``: authenticate, validate, quote, answer."""
+    partner = http.partner_of(request)
+    body: QuoteRequest = http.parse(QuoteRequest, request.raw_body)
+    schedule = quotes.quote(
+        partner, body.product_code, body.amount, body.term_months, body.repayment_method, body.annual_rate, body.start_date
+    )
+    metrics.add_metric(name="QuotesComputed", unit=MetricUnit.Count, value=1)
+    return http.json_response(200, quote_body(body.product_code, schedule))
