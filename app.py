@@ -20,6 +20,14 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(observability.capture_lambda_handler))
 
 
+@app.middleware("http")
+def contract_shaped_errors(event, get_response):
+    """Chalice's own refusals (405, 415) answer in the contract's error shape too."""
+    from chalicelib.api.http import contract_shaped
+
+    return contract_shaped(get_response(event))
+
+
 @app.route("/health", methods=["GET"])
 def health():
     return {"status": "ok"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any, Callable
 from urllib.parse import urlencode
@@ -18,6 +19,15 @@ from chalicelib.usecases.errors import Refusal, Refused
 
 JSON = {"Content-Type": "application/json"}
 _STATUS = {Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409, Refusal.BUSINESS_RULE: 422}
+
+
+def contract_shaped(response: Response) -> Response:
+    """Rewrite an error answered by Chalice itself (``{"Code", "Message"}``) into the contract's shape."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"]).removesuffix("Error")).upper()
+        return json_response(response.status_code, {"code": code, "message": body["Message"], "details": []})
+    return response
 
 
 def json_response(status: int, body: Any) -> Response:

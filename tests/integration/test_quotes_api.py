@@ -177,3 +177,17 @@ def test_secrets_are_stored_encrypted_with_the_declared_key(aws):
     parameter = boto3.client("ssm").get_parameter(Name=partner_secrets.parameter_name("P_DEMO"))["Parameter"]
     assert parameter["Type"] == "SecureString"
     assert parameter["Value"] != aws.secrets["P_DEMO"]
+
+
+def test_a_charset_in_the_content_type_is_fine(client, aws):
+    headers = good_headers(aws) | {"content-type": "application/json; charset=utf-8"}
+    assert send(client, headers)[0] == 200
+
+
+def test_chalice_s_own_refusals_answer_in_the_contract_shape(client, aws):
+    assert send(client, good_headers(aws) | {"content-type": "text/plain"}) == (
+        415,
+        {"code": "UNSUPPORTED_MEDIA_TYPE", "message": "Unsupported media type: text/plain", "details": []},
+    )
+    status, body = error(client.http.get(PATH))
+    assert (status, body["code"], body["details"]) == (405, "METHOD_NOT_ALLOWED", [])
