@@ -48,8 +48,11 @@ class Key:
 
     id: str
     env: str
-    alias: str
     description: str = ""
+
+    def alias(self, stage: str) -> str:
+        """Per stage, so that two stages can share an account."""
+        return f"alias/{APP_NAME}-{stage}-{self.id}"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,6 @@ CONFIG_TABLE = Table(
 SECRETS_KEY = Key(
     id="secrets",
     env="SECRETS_KEY_ID",
-    alias="alias/zhudai-secrets",
     description="Encrypts partner secrets in Parameter Store.",
 )
 

@@ -18,7 +18,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.aws_stepfunctions import CfnStateMachine
 from chalice.cdk import Chalice
 from chalice.config import Config
 from chalice.constants import DEFAULT_APIGATEWAY_STAGE_NAME
@@ -49,6 +49,18 @@ ACTIONS: dict[tuple[type, Access], tuple[str, ...]] = {
     (StateMachine, Access.START): ("states:StartExecution",),
 }
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+# What Step Functions needs to deliver a state machine's logs and traces.
+STATE_MACHINE_LOG_DELIVERY = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
+STATE_MACHINE_XRAY = XRAY_WRITE + ("xray:GetSamplingRules", "xray:GetSamplingTargets")
 
 # Chalice requires a role ARN when it does not manage roles; the stack overrides every function's Role.
 ROLE_PLACEHOLDER = "overridden-per-function-by-the-stack"
@@ -128,7 +140,7 @@ def build_key(scope: cdk.Stack, stage: str, key: Key) -> Built:
     created = kms.Key(
         scope,
         pascal(key.id) + "Key",
-        alias=key.alias,
+        alias=key.alias(stage),
         description=key.description,
         enable_key_rotation=True,
         removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -147,13 +159,20 @@ def build_parameter_tree(scope: cdk.Stack, stage: str, tree: ParameterTree) -> B
 def build_state_machine(scope: cdk.Stack, stage: str, machine: StateMachine, functions: dict[str, str]) -> Built:
     """``functions`` maps each placeholder of the definition to its function's ARN."""
     name = physical_name(stage, machine.id)
-    invoke = iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=sorted(set(functions.values())))
     role = iam.Role(
         scope,
         pascal(machine.id) + "StateMachineRole",
         assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
         description=f"State machine {name}",
-        inline_policies={"invoke": iam.PolicyDocument(statements=[invoke])},
+        inline_policies={
+            "state-machine": iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=sorted(set(functions.values()))),
+                    # Log delivery and X-Ray take no resource-level permissions.
+                    iam.PolicyStatement(actions=[*STATE_MACHINE_LOG_DELIVERY, *STATE_MACHINE_XRAY], resources=["*"]),
+                ]
+            )
+        },
     )
     log_group = logs.LogGroup(
         scope,
@@ -162,19 +181,27 @@ def build_state_machine(scope: cdk.Stack, stage: str, machine: StateMachine, fun
         retention=logs.RetentionDays.ONE_YEAR,
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
-    created = sfn.StateMachine(
+    created = CfnStateMachine(
         scope,
         pascal(machine.id) + "StateMachine",
         state_machine_name=name,
-        state_machine_type=sfn.StateMachineType[machine.type],
-        definition_body=sfn.DefinitionBody.from_string((ROOT / "statemachines" / machine.definition).read_text(encoding="utf-8")),
+        state_machine_type=machine.type,
+        definition_string=(ROOT / "statemachines" / machine.definition).read_text(encoding="utf-8"),
         definition_substitutions=functions,
-        role=role,
-        tracing_enabled=True,
-        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        role_arn=role.role_arn,
+        tracing_configuration=CfnStateMachine.TracingConfigurationProperty(enabled=True),
+        logging_configuration=CfnStateMachine.LoggingConfigurationProperty(
+            level="ALL",
+            include_execution_data=False,
+            destinations=[
+                CfnStateMachine.LogDestinationProperty(
+                    cloud_watch_logs_log_group=CfnStateMachine.CloudWatchLogsLogGroupProperty(log_group_arn=log_group.log_group_arn)
+                )
+            ],
+        ),
     )
-    cdk.CfnOutput(scope, pascal(machine.id) + "StateMachineArn", value=created.state_machine_arn)
-    return Built(created.state_machine_arn, [created.state_machine_arn])
+    cdk.CfnOutput(scope, pascal(machine.id) + "StateMachineArn", value=created.attr_arn)
+    return Built(created.attr_arn, [created.attr_arn])
 
 
 BUILDERS: dict[type, Callable[..., Built]] = {
@@ -234,6 +261,15 @@ class PlatformStack(cdk.Stack):
             inline_policies={"access": iam.PolicyDocument(statements=statements)},
         )
         logical_id = chalice_logical_id(fn.name)
+        # Kept a year, as the state machines' logs. (Chalice's own log_retention_in_days
+        # refers to the API function by a logical id its template does not have.)
+        logs.LogGroup(
+            self,
+            pascal(fn.name) + "Logs",
+            log_group_name=f"/aws/lambda/{self.chalice.get_function(logical_id).function_name}",
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
         function = self.chalice.get_resource(logical_id)
         function.add_property_override("Role", role.role_arn)
         function.add_property_override("Description", fn.description)

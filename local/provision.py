@@ -100,7 +100,7 @@ def provision(stage: str, region: str) -> Provisioned:
     kms = client("kms")
     for key in resources.KEYS:
         key_id = kms.create_key(Description=key.description)["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName=key.alias, TargetKeyId=key_id)
+        kms.create_alias(AliasName=key.alias(stage), TargetKeyId=key_id)
         env[key.env] = key_id
     for tree in resources.PARAMETER_TREES:
         env[tree.env] = f"/{APP_NAME}/{stage}{tree.path}"

@@ -1,0 +1,268 @@
+"""The synthesized CDK template builds exactly what ``chalicelib/resources.py`` declares.
+
+Expected values come from the declarations and from the rules below, never from
+``infrastructure/stack.py``: an extra grant, variable or resource in the stack fails here.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from chalicelib import resources
+from chalicelib.resources import Access, Key, ParameterTree, StateMachine, Table
+from tests.infrastructure.cfn import Synthesized, as_list, render
+
+pytestmark = pytest.mark.infrastructure
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TABLE_READ = {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DescribeTable",
+    "dynamodb:ConditionCheckItem",
+}
+TABLE_WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+EXPECTED_ACTIONS = {
+    (Table, Access.READ): TABLE_READ,
+    (Table, Access.READ_WRITE): TABLE_READ | TABLE_WRITE,
+    (ParameterTree, Access.READ): {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"},
+    (Key, Access.DECRYPT): {"kms:Decrypt"},
+    (StateMachine, Access.START): {"states:StartExecution"},
+}
+XRAY_WRITE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+LAMBDA_BASIC_EXECUTION = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# What Step Functions itself needs on "*" to deliver logs and traces (AWS documents no narrower resource).
+STATE_MACHINE_SERVICE_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+}
+FUNCTION_NAMES = [fn.name for fn in resources.FUNCTIONS]
+
+
+def handlers() -> dict[str, str]:
+    """Chalice function name -> its Lambda handler, from the Chalice app itself."""
+    import app
+
+    found = {"api_handler": "app.app"}
+    found.update({f.name: f.handler_string for f in app.app.pure_lambda_functions})
+    found.update({e.name: e.handler_string for e in app.app.event_sources})
+    return found
+
+
+def function_id(stack: Synthesized, name: str) -> str:
+    return stack.function_logical_id(handlers()[name])
+
+
+def expected_grants(stack: Synthesized, fn: resources.Function) -> dict[str, set[str]]:
+    expected = {"*": XRAY_WRITE}
+    for rid, access in fn.uses.items():
+        declared = resources.all_resources()[rid]
+        for arn in stack.grant_arns(declared):
+            expected[arn] = EXPECTED_ACTIONS[(type(declared), access)]
+    return expected
+
+
+def key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition_key, "KeyType": "HASH"}]
+    return schema + ([{"AttributeName": sort_key, "KeyType": "RANGE"}] if sort_key else [])
+
+
+def assert_table(stack: Synthesized, table: Table) -> None:
+    resource = stack.resources[stack.logical_id(table)]
+    props = resource["Properties"]
+    assert props["KeySchema"] == key_schema(table.partition_key, table.sort_key)
+    names = {table.partition_key, table.sort_key} | {i.partition_key for i in table.indexes} | {i.sort_key for i in table.indexes}
+    assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
+        {"AttributeName": name, "AttributeType": "S"} for name in sorted(names - {None})
+    ]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    indexes = {index["IndexName"]: index for index in props.get("GlobalSecondaryIndexes", [])}
+    assert set(indexes) == {index.name for index in table.indexes}
+    for index in table.indexes:
+        assert indexes[index.name]["KeySchema"] == key_schema(index.partition_key, index.sort_key)
+        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+    if table.ttl_attribute:
+        assert props["TimeToLiveSpecification"] == {"AttributeName": table.ttl_attribute, "Enabled": True}
+    else:
+        assert "TimeToLiveSpecification" not in props
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+
+
+# -- resources ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", resources.TABLES, ids=lambda t: t.id)
+def test_every_declared_table_exists_with_its_keys_indexes_and_ttl(stack, table):
+    assert_table(stack, table)
+
+
+def test_a_table_with_indexes_and_ttl_needs_no_stack_edit():
+    """The table builder on a declaration with what the current ones lack: indexes, a TTL."""
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from infrastructure.stack import build_table
+
+    table = Table(
+        id="loans",
+        env="LOANS_TABLE_NAME",
+        partition_key="pk",
+        sort_key="sk",
+        indexes=(resources.Index("by_partner", "partner_id", "created_at"), resources.Index("by_status", "status")),
+        ttl_attribute="expires_at",
+    )
+    scope = cdk.Stack(cdk.App(), "TableOnly")
+    build_table(scope, "dev", table)
+    built = Synthesized(Template.from_stack(scope).to_json(), "dev")
+    assert_table(built, table)
+    assert built.grant_arns(table) == ["${%s.Arn}" % built.logical_id(table), "${%s.Arn}/index/*" % built.logical_id(table)]
+
+
+def test_the_stack_makes_only_declared_tables_keys_and_state_machines(stack):
+    assert len(stack.of_type("AWS::DynamoDB::Table")) == len(resources.TABLES)
+    assert len(stack.of_type("AWS::KMS::Key")) == len(resources.KEYS)
+    assert len(stack.of_type("AWS::StepFunctions::StateMachine")) == len(resources.STATE_MACHINES)
+    assert not stack.of_type("AWS::SSM::Parameter"), "operators put the secrets; the stack must not"
+
+
+@pytest.mark.parametrize("key", resources.KEYS, ids=lambda k: k.id)
+def test_every_declared_key_rotates_and_has_its_alias(stack, key):
+    # logical_id finds the key through the alias named in the declaration
+    props = stack.props(stack.logical_id(key))
+    assert props["EnableKeyRotation"] is True
+    assert props["Description"] == key.description
+    assert stack.resources[stack.logical_id(key)]["DeletionPolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("machine", resources.STATE_MACHINES, ids=lambda m: m.id)
+def test_every_state_machine_has_its_definition_with_exactly_its_placeholders(stack, machine):
+    props = stack.props(stack.logical_id(machine))
+    assert props["StateMachineType"] == machine.type
+    definition = (ROOT / "statemachines" / machine.definition).read_text(encoding="utf-8")
+    assert json.loads(props["DefinitionString"]) == json.loads(definition)
+    placeholders = set(re.findall(r"\$\{(\w+)\}", props["DefinitionString"]))
+    assert placeholders == set(props["DefinitionSubstitutions"]) == set(machine.functions)
+    for placeholder, fn in machine.functions.items():
+        assert render(props["DefinitionSubstitutions"][placeholder]) == "${%s.Arn}" % function_id(stack, fn)
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    [destination] = props["LoggingConfiguration"]["Destinations"]
+    log_group = render(destination["CloudWatchLogsLogGroup"]["LogGroupArn"])
+    assert stack.resources[log_group[2:-5]]["Type"] == "AWS::Logs::LogGroup"
+
+
+@pytest.mark.parametrize("machine", resources.STATE_MACHINES, ids=lambda m: m.id)
+def test_every_state_machine_role_may_invoke_only_its_functions(stack, machine):
+    role = stack.role_of(stack.logical_id(machine), "RoleArn")
+    assert stack.trusted_services(role) == {"states.amazonaws.com"}
+    assert not stack.managed_policies(role)
+    grants = stack.grants(role)
+    service = grants.pop("*", set())
+    assert service <= STATE_MACHINE_SERVICE_ACTIONS, service - STATE_MACHINE_SERVICE_ACTIONS
+    assert grants == {"${%s.Arn}" % function_id(stack, fn): {"lambda:InvokeFunction"} for fn in machine.functions.values()}
+
+
+# -- functions ---------------------------------------------------------------------------
+
+
+def test_the_packaged_functions_are_exactly_the_declared_ones(stack):
+    assert {function_id(stack, name) for name in FUNCTION_NAMES} == set(stack.of_type("AWS::Serverless::Function"))
+
+
+def test_every_function_has_its_own_lambda_role(stack):
+    roles = [stack.role_of(function_id(stack, name)) for name in FUNCTION_NAMES]
+    assert len(set(roles)) == len(roles)
+    for name, role in zip(FUNCTION_NAMES, roles):
+        assert stack.trusted_services(role) == {"lambda.amazonaws.com"}, name
+        assert stack.managed_policies(role) == {LAMBDA_BASIC_EXECUTION}, name
+        props = stack.props(function_id(stack, name))
+        assert "Policies" not in props and props["Tracing"] == "Active", name
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_each_function_role_grants_exactly_what_the_function_uses(stack, name):
+    fn = resources.function(name)
+    assert stack.grants(stack.role_of(function_id(stack, name))) == expected_grants(stack, fn)
+
+
+def test_only_xray_is_granted_on_every_resource(stack):
+    for name in FUNCTION_NAMES:
+        for statement in stack.statements(stack.role_of(function_id(stack, name))):
+            if "*" in [render(r) for r in as_list(statement["Resource"])]:
+                assert set(as_list(statement["Action"])) <= XRAY_WRITE, (name, statement)
+
+
+def test_an_extra_grant_fails_the_check(stack):
+    """The grant check sees a statement added to a role, and a policy attached to it."""
+    fn = next(fn for fn in resources.FUNCTIONS if Access.READ in fn.uses.values())
+    rid = next(rid for rid, access in fn.uses.items() if access is Access.READ)
+    role = stack.role_of(function_id(stack, fn.name))
+    extra = {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": stack.grant_arns(resources.all_resources()[rid])[0]}
+
+    widened = Synthesized(copy.deepcopy(stack.template), stack.stage)
+    widened.props(role)["Policies"][0]["PolicyDocument"]["Statement"].append(extra)
+    assert widened.grants(role) != expected_grants(widened, fn)
+
+    attached = Synthesized(copy.deepcopy(stack.template), stack.stage)
+    attached.resources["Extra"] = {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {"PolicyName": "extra", "Roles": [{"Ref": role}], "PolicyDocument": {"Statement": [{**extra, "Resource": "*"}]}},
+    }
+    assert attached.grants(role) != expected_grants(attached, fn)
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_each_function_gets_exactly_its_resources_variables_and_the_common_ones(stack, name):
+    fn = resources.function(name)
+    variables = stack.props(function_id(stack, name))["Environment"]["Variables"]
+    assert set(variables) == set(resources.env_for(fn)) | set(resources.COMMON_ENV)
+    assert set(variables) <= resources.all_env_names()
+    for rid in fn.uses:
+        declared = resources.all_resources()[rid]
+        assert render(variables[declared.env]) == stack.env_value(declared), declared.env
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    common = {**config["environment_variables"], **config["stages"][stack.stage].get("environment_variables", {})}
+    assert {n: variables[n] for n in resources.COMMON_ENV} == {**common, "STAGE": stack.stage}
+
+
+def test_outputs_name_the_api_tables_and_state_machines(stack):
+    outputs = {render(o["Value"]) for o in stack.template["Outputs"].values()}
+    assert "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/" in outputs
+    for table in resources.TABLES:
+        assert "${%s}" % stack.logical_id(table) in outputs
+    for machine in resources.STATE_MACHINES:
+        assert "${%s.Arn}" % stack.logical_id(machine) in outputs
+
+
+def test_cfn_lint_reports_no_errors(template_path):
+    from cfnlint.api import lint_file
+
+    matches = lint_file(template_path)
+    errors = [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches if m.rule.severity == "error"]
+    assert not errors, "\n".join(errors)
+
+
+def test_every_function_logs_to_a_group_kept_a_year(stack):
+    groups = [stack.props(lid) for lid in stack.of_type("AWS::Logs::LogGroup")]
+    for name in FUNCTION_NAMES:
+        fid = function_id(stack, name)
+        owned = [g for g in groups if fid in json.dumps(g["LogGroupName"]) and "/aws/lambda/" in json.dumps(g["LogGroupName"])]
+        assert len(owned) == 1 and owned[0]["RetentionInDays"] == 365, name
