@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Response
 
 from chalicelib.api import http
-from chalicelib.api.wire import Amount, AnnualRate, Code, IsoDate
+from chalicelib.domain.wire import Amount, AnnualRate, Code, IsoDate
 from chalicelib.domain.money import format_amount, format_rate
 from chalicelib.domain.schedule import MAX_TERM_MONTHS, RepaymentMethod, Schedule
 from chalicelib.observability import metrics
