@@ -40,6 +40,28 @@ def create_quote():
     return http.answer(lambda: quotes.create(app.current_request))
 
 
+@app.route("/v1/applications", methods=["POST"])
+def submit_application():
+    from chalicelib.api import applications, http
+
+    return http.answer(lambda: applications.submit(app.current_request))
+
+
+@app.route("/v1/applications/{application_id}", methods=["GET"])
+def get_application(application_id):
+    from chalicelib.api import applications, http
+
+    return http.answer(lambda: applications.view(app.current_request, application_id))
+
+
+@app.lambda_function(name="acknowledge_application")
+def acknowledge_application(event, context):
+    """Origination step: the workflow has taken ``event["application_id"]``."""
+    from chalicelib.usecases import origination
+
+    return origination.acknowledge(event["application_id"])
+
+
 @app.lambda_function(name="advance_business_date")
 def advance_business_date(event, context):
     """Day-end step: close ``event["business_date"]`` and open the next day."""

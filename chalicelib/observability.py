@@ -13,11 +13,14 @@ loaded at all.
 from __future__ import annotations
 
 import functools
+import logging
 import warnings
 from typing import Any, Callable
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from chalicelib.domain.masking import scrub
 from chalicelib.resources import APP_NAME
 
 SERVICE = APP_NAME
@@ -26,7 +29,18 @@ NAMESPACE = "Zhudai"
 # A request that records no metric (a health check) is normal, not a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-logger = Logger(service=SERVICE)
+class ScrubbingFormatter(LambdaPowertoolsFormatter):
+    """The last line of defence: no log line carries a raw ID, mobile or card number.
+
+    Code never logs personal data on purpose; this masks whatever slips
+    through (an exception message quoting an input, a library's debug line).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+
+logger = Logger(service=SERVICE, logger_formatter=ScrubbingFormatter())
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
 

@@ -20,7 +20,9 @@ class Access(str, Enum):
 
     READ = "read"
     READ_WRITE = "read_write"
+    ENCRYPT = "encrypt"  # make data keys for envelope encryption
     DECRYPT = "decrypt"
+    MAC = "mac"  # keyed hashes with an HMAC key
     START = "start"  # start executions of a state machine
 
 
@@ -49,6 +51,8 @@ class Key:
     id: str
     env: str
     description: str = ""
+    spec: str = "SYMMETRIC_DEFAULT"  # or "HMAC_256"
+    usage: str = "ENCRYPT_DECRYPT"  # or "GENERATE_VERIFY_MAC"
 
     def alias(self, stage: str) -> str:
         """Per stage, so that two stages can share an account."""
@@ -94,10 +98,46 @@ CONFIG_TABLE = Table(
     description="Partners, products, branches and the business date, as data.",
 )
 
+GUARD_TABLE = Table(
+    id="partner_guard",
+    env="PARTNER_GUARD_TABLE_NAME",
+    partition_key="pk",
+    ttl_attribute="expires_at",
+    description="Partner nonces (15 minutes) and rate-limit windows, expired by TTL.",
+)
+
+APPLICATIONS_TABLE = Table(
+    id="applications",
+    env="APPLICATIONS_TABLE_NAME",
+    partition_key="pk",
+    description="Applications, and one idempotency item per partner application number.",
+)
+
+CUSTOMERS_TABLE = Table(
+    id="customers",
+    env="CUSTOMERS_TABLE_NAME",
+    partition_key="pk",
+    description="ECIF: one customer per person, found by a keyed hash of the ID number.",
+)
+
 SECRETS_KEY = Key(
     id="secrets",
     env="SECRETS_KEY_ID",
     description="Encrypts partner secrets in Parameter Store.",
+)
+
+PII_KEY = Key(
+    id="pii",
+    env="PII_KEY_ID",
+    description="Envelope encryption of names, ID, mobile and card numbers at rest.",
+)
+
+PII_HASH_KEY = Key(
+    id="pii_hash",
+    env="PII_HASH_KEY_ID",
+    description="HMAC key: the keyed hash of an ID number that finds its customer.",
+    spec="HMAC_256",
+    usage="GENERATE_VERIFY_MAC",
 )
 
 PARTNER_SECRETS = ParameterTree(
@@ -117,16 +157,40 @@ DAY_END_MACHINE = StateMachine(
     description="Closes business day T and opens T+1.",
 )
 
-TABLES: tuple[Table, ...] = (CONFIG_TABLE,)
-KEYS: tuple[Key, ...] = (SECRETS_KEY,)
+ORIGINATION_MACHINE = StateMachine(
+    id="origination",
+    env="ORIGINATION_STATE_MACHINE_ARN",
+    definition="origination.asl.json",
+    type="STANDARD",
+    functions={"AcknowledgeApplicationFunctionArn": "acknowledge_application"},
+    description="Carries an application from RECEIVED to a decision (review, routing and signing come later).",
+)
+
+TABLES: tuple[Table, ...] = (CONFIG_TABLE, GUARD_TABLE, APPLICATIONS_TABLE, CUSTOMERS_TABLE)
+KEYS: tuple[Key, ...] = (SECRETS_KEY, PII_KEY, PII_HASH_KEY)
 PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS,)
-STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE,)
+STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE, ORIGINATION_MACHINE)
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="api_handler",
-        uses={"config": Access.READ, "partner_secrets": Access.READ, "secrets": Access.DECRYPT},
+        uses={
+            "config": Access.READ,
+            "partner_secrets": Access.READ,
+            "secrets": Access.DECRYPT,
+            "partner_guard": Access.READ_WRITE,
+            "applications": Access.READ_WRITE,
+            "customers": Access.READ_WRITE,
+            "pii": Access.ENCRYPT,
+            "pii_hash": Access.MAC,
+            "origination": Access.START,
+        },
         description="The partner REST API.",
+    ),
+    Function(
+        name="acknowledge_application",
+        uses={"applications": Access.READ_WRITE},
+        description="Origination step: records that the workflow has taken the application.",
     ),
     Function(
         name="advance_business_date",

@@ -45,7 +45,9 @@ ACTIONS: dict[tuple[type, Access], tuple[str, ...]] = {
     (Table, Access.READ): TABLE_READ,
     (Table, Access.READ_WRITE): TABLE_READ + TABLE_WRITE,
     (ParameterTree, Access.READ): ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"),
+    (Key, Access.ENCRYPT): ("kms:GenerateDataKey",),
     (Key, Access.DECRYPT): ("kms:Decrypt",),
+    (Key, Access.MAC): ("kms:GenerateMac",),
     (StateMachine, Access.START): ("states:StartExecution",),
 }
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -142,7 +144,9 @@ def build_key(scope: cdk.Stack, stage: str, key: Key) -> Built:
         pascal(key.id) + "Key",
         alias=key.alias(stage),
         description=key.description,
-        enable_key_rotation=True,
+        key_spec=kms.KeySpec(key.spec),
+        key_usage=kms.KeyUsage(key.usage),
+        enable_key_rotation=key.spec == "SYMMETRIC_DEFAULT",  # KMS rotates only symmetric keys
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
     return Built(created.key_id, [created.key_arn])

@@ -99,7 +99,7 @@ def provision(stage: str, region: str) -> Provisioned:
         env[table.env] = name
     kms = client("kms")
     for key in resources.KEYS:
-        key_id = kms.create_key(Description=key.description)["KeyMetadata"]["KeyId"]
+        key_id = kms.create_key(Description=key.description, KeySpec=key.spec, KeyUsage=key.usage)["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=key.alias(stage), TargetKeyId=key_id)
         env[key.env] = key_id
     for tree in resources.PARAMETER_TREES:

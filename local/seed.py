@@ -1,4 +1,4 @@
-"""The sample configuration of the local stack: partner P_DEMO, three branches, product CONSUMER_STD."""
+"""The sample configuration of the local stack: three partners (two with their own formats), three branches, product CONSUMER_STD."""
 from __future__ import annotations
 
 import json
@@ -7,13 +7,14 @@ from pathlib import Path
 
 from chalicelib.domain.branch import Branch
 from chalicelib.domain.partner import Partner
+from chalicelib.domain.partner_mapping import load_mappings
 from chalicelib.domain.product import Product
 from chalicelib.persistence import config_repository, partner_secrets
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample"
 
 # Local only: printed at start so that a developer can sign requests by hand.
-LOCAL_SECRETS = {"P_DEMO": "demo-secret-change-me"}
+LOCAL_SECRETS = {"P_DEMO": "demo-secret-change-me", "P_QIANHAI": "qianhai-secret-change-me", "P_XINGYUN": "xingyun-secret-change-me"}
 
 
 def seed(business_date: date | None = None) -> dict[str, str]:
@@ -24,6 +25,8 @@ def seed(business_date: date | None = None) -> dict[str, str]:
         config_repository.put_branch(Branch.model_validate(raw))
     for raw in json.loads((SAMPLE / "partners.json").read_text(encoding="utf-8")):
         config_repository.put_partner(Partner.model_validate(raw))
+    for partner_id, mapping in load_mappings(SAMPLE / "partner_mappings").items():
+        config_repository.put_partner_mapping(partner_id, mapping)
     for partner_id, secret in LOCAL_SECRETS.items():
         partner_secrets.put_secret(partner_id, secret)
     config_repository.set_business_date(business_date or date.today())

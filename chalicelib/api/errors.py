@@ -6,6 +6,8 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
+from chalicelib.domain.wire import field_errors
+
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, details: Iterable[dict[str, str]] = ()):
@@ -19,28 +21,8 @@ class ApiError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
-def field_path(loc: Iterable[Any]) -> str:
-    """Pydantic's location as a dotted path: ("applicant", "id_number") -> "applicant.id_number"."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += ("." if path else "") + str(part)
-    return path or "body"
-
-
-def _message(error: dict[str, Any]) -> str:
-    message = str(error.get("msg", "is invalid"))
-    if error.get("type") == "missing":
-        return "is required"
-    if error.get("type") == "extra_forbidden":
-        return "is not a known field"
-    return message.removeprefix("Value error, ")
-
-
 def invalid_input(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> ApiError:
-    details = [{"field": field_path(prefix + tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+    details = [{"field": field, "message": message} for field, message in field_errors(exc, prefix)]
     return ApiError(400, "INVALID_INPUT", "the request has invalid fields", details)
 
 

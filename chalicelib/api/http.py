@@ -5,7 +5,7 @@ import json
 import re
 import time
 from typing import Any, Callable
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from chalice import Response
 from pydantic import BaseModel, ValidationError
@@ -18,7 +18,7 @@ from chalicelib.usecases.authentication import authenticate
 from chalicelib.usecases.errors import Refusal, Refused
 
 JSON = {"Content-Type": "application/json"}
-_STATUS = {Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409, Refusal.BUSINESS_RULE: 422}
+_STATUS = {Refusal.INVALID_INPUT: 400, Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409, Refusal.BUSINESS_RULE: 422, Refusal.RATE_LIMITED: 429}
 
 
 def contract_shaped(response: Response) -> Response:
@@ -43,6 +43,9 @@ def signed_request(request: Any) -> SignedRequest:
     """The parts of a Chalice request that the partner signed."""
     event = request.to_original_event()
     path = event.get("path") or request.path
+    if "{" in path:  # Chalice's local gateways put the route template here; API Gateway the real path
+        for name, value in (request.uri_params or {}).items():
+            path = path.replace("{" + name + "}", quote(value, safe=""))
     params = event.get("multiValueQueryStringParameters") or {}
     if params:
         path += "?" + urlencode([(k, v) for k, values in params.items() for v in values])

@@ -7,8 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-_AMOUNT_TEXT = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
-_RATE_TEXT = re.compile(r"^\d{1,2}(\.\d{1,8})?$")
+# [0-9], not \d (which takes full-width digits), and fullmatch, not $ (which takes a trailing newline).
+_AMOUNT_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")
+_RATE_TEXT = re.compile(r"[0-9]{1,2}(\.[0-9]{1,8})?")
 
 
 def to_fen(value: Decimal) -> Decimal:
@@ -18,14 +19,14 @@ def to_fen(value: Decimal) -> Decimal:
 
 def parse_amount(text: str) -> Decimal:
     """Parse a wire amount such as ``"12000.00"``; at most two decimals, no exponent."""
-    if not isinstance(text, str) or not _AMOUNT_TEXT.match(text):
+    if not isinstance(text, str) or not _AMOUNT_TEXT.fullmatch(text):
         raise ValueError("must be a decimal string with at most 2 decimals, e.g. \"12000.00\"")
     return Decimal(text).quantize(FEN)
 
 
 def parse_rate(text: str) -> Decimal:
     """Parse a wire annual rate such as ``"0.0720"``; at most 8 decimals."""
-    if not isinstance(text, str) or not _RATE_TEXT.match(text):
+    if not isinstance(text, str) or not _RATE_TEXT.fullmatch(text):
         raise ValueError("must be a decimal string such as \"0.0720\" (at most 8 decimals)")
     try:
         return Decimal(text)

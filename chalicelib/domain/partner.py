@@ -19,6 +19,10 @@ class Partner(BaseModel):
     status: PartnerStatus = PartnerStatus.ACTIVE
     products: tuple[str, ...] = ()
     default_branch: str | None = None
+    rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    # The partner posts its own format, converted by its mapping (config ``MAPPING#<partner_id>``);
+    # False: it posts the standard application.
+    uses_mapping: bool = False
 
     @property
     def active(self) -> bool:

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 
 TIMESTAMP_WINDOW_SECONDS = 300
-NONCE_PATTERN = re.compile(r"^[A-Za-z0-9]{16,64}$")
-SIGNATURE_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-TIMESTAMP_PATTERN = re.compile(r"^\d{1,12}$")
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9]{16,64}")
+SIGNATURE_PATTERN = re.compile(r"[0-9a-f]{64}")
+TIMESTAMP_PATTERN = re.compile(r"[0-9]{1,12}")  # fullmatch: no full-width digits, no trailing newline
 
 
 class AuthFailure(Exception):
@@ -50,11 +50,11 @@ def check_headers(request: SignedRequest, now: float) -> None:
     """Checks that need no secret: presence, formats and the timestamp window."""
     if not request.partner_id:
         raise AuthFailure("PARTNER_UNKNOWN", "X-Partner-Id is missing")
-    if not request.signature or not SIGNATURE_PATTERN.match(request.signature):
+    if not request.signature or not SIGNATURE_PATTERN.fullmatch(request.signature):
         raise AuthFailure("SIGNATURE_INVALID", "X-Signature must be 64 lowercase hex characters")
-    if not request.nonce or not NONCE_PATTERN.match(request.nonce):
+    if not request.nonce or not NONCE_PATTERN.fullmatch(request.nonce):
         raise AuthFailure("SIGNATURE_INVALID", "X-Nonce must be 16 to 64 characters of [A-Za-z0-9]")
-    if not request.timestamp or not TIMESTAMP_PATTERN.match(request.timestamp):
+    if not request.timestamp or not TIMESTAMP_PATTERN.fullmatch(request.timestamp):
         raise AuthFailure("TIMESTAMP_EXPIRED", "X-Timestamp must be Unix time in seconds")
     if abs(now - int(request.timestamp)) > TIMESTAMP_WINDOW_SECONDS:
         raise AuthFailure("TIMESTAMP_EXPIRED", f"X-Timestamp is more than {TIMESTAMP_WINDOW_SECONDS} s from the server's clock")

@@ -4,14 +4,14 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Iterable
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, ValidationError
 
 from chalicelib.domain.money import parse_amount, parse_rate
 
 MAX_RATE = Decimal("0.36")
-_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _positive_amount(value: Any) -> Decimal:
@@ -33,7 +33,7 @@ def _annual_rate(value: Any) -> Decimal:
 
 
 def _iso_date(value: Any) -> date:
-    if not isinstance(value, str) or not _DATE_TEXT.match(value):
+    if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
         raise ValueError("must be a date as YYYY-MM-DD")
     try:
         day = date.fromisoformat(value)
@@ -48,3 +48,28 @@ Amount = Annotated[Decimal, BeforeValidator(_positive_amount)]
 AnnualRate = Annotated[Decimal, BeforeValidator(_annual_rate)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
+
+
+def field_path(loc: Iterable[Any]) -> str:
+    """Pydantic's location as a dotted path: ("applicant", "id_number") -> "applicant.id_number"."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "is invalid"))
+    if error.get("type") == "missing":
+        return "is required"
+    if error.get("type") == "extra_forbidden":
+        return "is not a known field"
+    return message.removeprefix("Value error, ")
+
+
+def field_errors(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+    """Each error of a pydantic validation as (field path, readable message)."""
+    return [(field_path(prefix + tuple(e["loc"])), _message(e)) for e in exc.errors()]

@@ -16,6 +16,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib import settings
 from chalicelib.domain.branch import Branch
 from chalicelib.domain.partner import Partner
+from chalicelib.domain.partner_mapping import PartnerMapping
 from chalicelib.domain.product import Product
 from chalicelib.persistence.models import ConfigItem
 
@@ -80,8 +81,24 @@ def product(code: str) -> Product | None:
     return _cached(f"PRODUCT#{code}", "CURRENT", lambda item: Product.model_validate(item.document))
 
 
+BRANCHES = "BRANCH"
+
+
+def branches() -> tuple[Branch, ...]:
+    """Every branch (one partition, so one query)."""
+
+    def load() -> tuple[Branch, ...]:
+        return tuple(Branch.model_validate(item.document) for item in ConfigItem.query(BRANCHES))
+
+    return _cache.get((ConfigItem.Meta.table_name, BRANCHES), load)
+
+
 def branch(code: str) -> Branch | None:
-    return _cached(f"BRANCH#{code}", "PROFILE", lambda item: Branch.model_validate(item.document))
+    return next((b for b in branches() if b.branch_code == code), None)
+
+
+def partner_mapping(partner_id: str) -> PartnerMapping | None:
+    return _cached(f"MAPPING#{partner_id}", "CURRENT", lambda item: PartnerMapping.model_validate(item.document))
 
 
 def business_date() -> date:
@@ -100,7 +117,11 @@ def put_product(p: Product) -> None:
 
 
 def put_branch(b: Branch) -> None:
-    ConfigItem(f"BRANCH#{b.branch_code}", "PROFILE", document=b.model_dump(mode="json")).save()
+    ConfigItem(BRANCHES, b.branch_code, document=b.model_dump(mode="json")).save()
+
+
+def put_partner_mapping(partner_id: str, mapping: PartnerMapping) -> None:
+    ConfigItem(f"MAPPING#{partner_id}", "CURRENT", document=mapping.model_dump(mode="json")).save()
 
 
 def set_business_date(day: date) -> None:

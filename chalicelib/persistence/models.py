@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib import resources, settings
@@ -48,7 +48,8 @@ class ConfigItem(LazyModel):
     """One piece of configuration: ``pk`` names the kind and code, ``sk`` the facet.
 
     Partners: ``PARTNER#<id>`` / ``PROFILE``; products: ``PRODUCT#<code>`` /
-    ``CURRENT``; branches: ``BRANCH#<code>`` / ``PROFILE``; the business date: ``PLATFORM`` / ``BUSINESS_DATE``.
+    ``CURRENT``; branches: ``BRANCH`` / ``<code>``; partner
+    mappings: ``MAPPING#<partner_id>`` / ``CURRENT``; the business date: ``PLATFORM`` / ``BUSINESS_DATE``.
     """
 
     Meta = table_meta(resources.CONFIG_TABLE)
@@ -57,4 +58,51 @@ class ConfigItem(LazyModel):
     sk = UnicodeAttribute(range_key=True)
     document = JSONAttribute(null=True)
     value = UnicodeAttribute(null=True)
-    version = VersionAttribute()
+
+
+class GuardItem(LazyModel):
+    """A partner's nonce (``NONCE#<partner>#<nonce>``) or rate window (``RATE#<partner>#<minute>``)."""
+
+    Meta = table_meta(resources.GUARD_TABLE)
+
+    pk = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute()
+    count = NumberAttribute(null=True)
+
+
+class ApplicationItem(LazyModel):
+    """An application (``APP#<id>``) or the idempotency item of a partner's number (``IDEM#<partner>#<no>``).
+
+    No raw personal data: names, ID, mobile and card numbers are stored masked
+    for display and sealed (envelope-encrypted) in ``sealed_pii``.
+    """
+
+    Meta = table_meta(resources.APPLICATIONS_TABLE)
+
+    pk = UnicodeAttribute(hash_key=True)
+    application_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    partner_application_no = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+    status = UnicodeAttribute(null=True)
+    branch_code = UnicodeAttribute(null=True)
+    branch_reason = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    product_code = UnicodeAttribute(null=True)
+    application = JSONAttribute(null=True)  # the standardised application, personal data masked
+    sealed_pii = JSONAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class CustomerItem(LazyModel):
+    """An ECIF customer, keyed ``ID#<keyed hash of the ID number>``; never the number itself."""
+
+    Meta = table_meta(resources.CUSTOMERS_TABLE)
+
+    pk = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute()
+    home_branch = UnicodeAttribute()
+    sealed_pii = JSONAttribute()
+    created_at = UnicodeAttribute()

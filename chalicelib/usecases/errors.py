@@ -8,10 +8,12 @@ from chalicelib.domain.product import Violation
 
 
 class Refusal(str, Enum):
+    INVALID_INPUT = "invalid_input"  # 400
     FORBIDDEN = "forbidden"  # 403
     NOT_FOUND = "not_found"  # 404
     CONFLICT = "conflict"  # 409
     BUSINESS_RULE = "business_rule"  # 422
+    RATE_LIMITED = "rate_limited"  # 429
 
 
 class Refused(Exception):

@@ -18,8 +18,9 @@ def partner(local_stack):
     return PartnerClient(local_stack.api_url, "P_DEMO", local_stack.secrets["P_DEMO"])
 
 
-def test_the_stack_prints_the_demo_partner_secret(local_stack):
-    assert local_stack.secrets == {"P_DEMO": "demo-secret-change-me"}
+def test_the_stack_prints_the_local_partner_secrets(local_stack):
+    assert local_stack.secrets["P_DEMO"] == "demo-secret-change-me"
+    assert set(local_stack.secrets) == {"P_DEMO", "P_QIANHAI", "P_XINGYUN"}
 
 
 def test_a_signed_quote_round_trips_over_http(partner):

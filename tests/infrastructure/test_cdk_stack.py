@@ -33,7 +33,9 @@ EXPECTED_ACTIONS = {
     (Table, Access.READ): TABLE_READ,
     (Table, Access.READ_WRITE): TABLE_READ | TABLE_WRITE,
     (ParameterTree, Access.READ): {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"},
+    (Key, Access.ENCRYPT): {"kms:GenerateDataKey"},
     (Key, Access.DECRYPT): {"kms:Decrypt"},
+    (Key, Access.MAC): {"kms:GenerateMac"},
     (StateMachine, Access.START): {"states:StartExecution"},
 }
 XRAY_WRITE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -145,10 +147,12 @@ def test_the_stack_makes_only_declared_tables_keys_and_state_machines(stack):
 
 
 @pytest.mark.parametrize("key", resources.KEYS, ids=lambda k: k.id)
-def test_every_declared_key_rotates_and_has_its_alias(stack, key):
+def test_every_declared_key_has_its_spec_usage_alias_and_rotates_if_it_can(stack, key):
     # logical_id finds the key through the alias named in the declaration
     props = stack.props(stack.logical_id(key))
-    assert props["EnableKeyRotation"] is True
+    assert props.get("KeySpec", "SYMMETRIC_DEFAULT") == key.spec
+    assert props.get("KeyUsage", "ENCRYPT_DECRYPT") == key.usage
+    assert props.get("EnableKeyRotation", False) is (key.spec == "SYMMETRIC_DEFAULT")
     assert props["Description"] == key.description
     assert stack.resources[stack.logical_id(key)]["DeletionPolicy"] == "Retain"
 

@@ -41,3 +41,24 @@ def test_a_real_answer_fits_the_documented_shape(post_signed):
     amount = re.compile(SPEC["components"]["schemas"]["Amount"]["pattern"])
     assert set(body["installments"][0]) == set(SPEC["components"]["schemas"]["Installment"]["properties"])
     assert all(amount.match(i[k]) for i in body["installments"] for k in ("principal", "interest", "payment", "balance_after"))
+
+
+def test_the_standard_application_schema_matches_the_model():
+    from chalicelib.domain import application as model
+
+    schemas = SPEC["components"]["schemas"]
+    for name, cls in [("StandardApplication", model.StandardApplication), ("Applicant", model.Applicant), ("Account", model.Account), ("Consents", model.Consents)]:
+        assert set(schemas[name]["properties"]) == set(cls.model_fields), name
+        assert set(schemas[name]["required"]) == {n for n, f in cls.model_fields.items() if f.is_required()}, name
+    applicant = schemas["Applicant"]["properties"]
+    for field, enum in [("occupation", model.Occupation), ("education", model.Education), ("marital_status", model.MaritalStatus), ("id_type", model.IdType)]:
+        assert applicant[field]["enum"] == [e.value for e in enum], field
+    assert schemas["StandardApplication"]["properties"]["purpose"]["enum"] == [p.value for p in model.Purpose]
+    example = SPEC["paths"]["/v1/applications"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    model.StandardApplication.model_validate(example)
+
+
+def test_the_statuses_are_the_code_s():
+    from chalicelib.domain.application_status import ApplicationStatus
+
+    assert SPEC["components"]["schemas"]["ApplicationStatus"]["enum"] == [s.value for s in ApplicationStatus]

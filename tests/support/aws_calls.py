@@ -1,7 +1,8 @@
-"""Record every AWS API call a piece of code makes, and the declared resource it touched."""
+"""Record every AWS API call a piece of code makes (in its own thread), and the declared resources it touched."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -21,9 +22,11 @@ class Call:
 def recorded_calls() -> Iterator[list[Call]]:
     calls: list[Call] = []
     original = BaseClient._make_api_call
+    caller = threading.get_ident()  # not the workflows that the calls start in other threads
 
     def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls.append(Call(client.meta.service_model.service_name, operation, dict(params)))
+        if threading.get_ident() == caller:
+            calls.append(Call(client.meta.service_model.service_name, operation, dict(params)))
         return original(client, operation, params)
 
     BaseClient._make_api_call = record  # type: ignore[method-assign]
@@ -36,19 +39,25 @@ def recorded_calls() -> Iterator[list[Call]]:
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
-def touched(call: Call, env: dict[str, str]) -> tuple[str, resources.Access]:
-    """The declared resource a call touched and the access it needed; KeyError if undeclared."""
+def touched(call: Call, env: dict[str, str]) -> list[tuple[str, resources.Access]]:
+    """The declared resources a call touched and the access each needed; KeyError if undeclared."""
     by_value = {}
     for rid, resource in resources.all_resources().items():
         if resource.env in env:
             by_value[env[resource.env]] = rid
+    if call.service == "dynamodb" and call.operation == "TransactWriteItems":
+        tables = {part["TableName"] for item in call.params["TransactItems"] for part in item.values()}
+        return [(by_value[t], resources.Access.READ_WRITE) for t in sorted(tables)]
     if call.service == "dynamodb":
         access = resources.Access.READ_WRITE if call.operation in DYNAMODB_WRITES else resources.Access.READ
-        return by_value[call.params["TableName"]], access
+        return [(by_value[call.params["TableName"]], access)]
     if call.service == "ssm":
         name = call.params.get("Name") or call.params.get("Path") or call.params["Names"][0]
         tree = next(rid for value, rid in by_value.items() if value.startswith("/") and name.startswith(value + "/"))
-        return tree, resources.Access.READ
+        return [(tree, resources.Access.READ)]
+    if call.service == "kms":
+        access = {"GenerateDataKey": resources.Access.ENCRYPT, "Decrypt": resources.Access.DECRYPT, "GenerateMac": resources.Access.MAC}
+        return [(by_value[call.params["KeyId"]], access[call.operation])]
     if call.service in ("sfn", "stepfunctions"):
-        return by_value[call.params["stateMachineArn"]], resources.Access.START
+        return [(by_value[call.params["stateMachineArn"]], resources.Access.START)]
     raise KeyError(f"{call.service}.{call.operation} touches nothing declared")

@@ -15,7 +15,7 @@ def test_parse_amount_accepts_up_to_two_decimals(text):
     assert parse_amount(text) == D(text)
 
 
-@pytest.mark.parametrize("text", ["12000.001", "1e5", "NaN", "Infinity", "", " 1.00", "1,000.00", "0x10", "1.", ".5", 12000, None])
+@pytest.mark.parametrize("text", ["１２０００.00", "12000.00\n", "12000.001", "1e5", "NaN", "Infinity", "", " 1.00", "1,000.00", "0x10", "1.", ".5", 12000, None])
 def test_parse_amount_refuses_everything_else(text):
     with pytest.raises(ValueError):
         parse_amount(text)
