@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
@@ -67,15 +67,3 @@ def create(item: ApplicationItem) -> bool:
             return False
         raise
     return True
-
-
-def record_execution(application_id: str, execution_arn: str, now: str) -> None:
-    """Note the workflow execution on the application (idempotent: the first one stays)."""
-    try:
-        ApplicationItem(_key(application_id)).update(
-            actions=[ApplicationItem.execution_arn.set(execution_arn), ApplicationItem.updated_at.set(now)],
-            condition=ApplicationItem.pk.exists() & ApplicationItem.execution_arn.does_not_exist(),
-        )
-    except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-            raise

@@ -91,7 +91,6 @@ class ApplicationItem(LazyModel):
     product_code = UnicodeAttribute(null=True)
     application = JSONAttribute(null=True)  # the standardised application, personal data masked
     sealed_pii = JSONAttribute(null=True)
-    execution_arn = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
 

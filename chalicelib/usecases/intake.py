@@ -92,14 +92,13 @@ def _replay(claim: ApplicationItem, print_: str, sfn: Any) -> Received:
             [Violation("partner_application_no", "already used with a different body")],
         )
     item = applications.get(claim.application_id)
-    if item is not None and item.execution_arn is None:  # stored, but the workflow did not start: start it now
-        _start(sfn, claim.application_id)
-    return Received(claim.application_id, (item.status if item else None) or ApplicationStatus.RECEIVED.value, created=False)
-
-
-def _start(sfn: Any, application_id: str) -> None:
-    arn = origination.start(sfn, application_id)
-    applications.record_execution(application_id, arn, _now().isoformat())
+    if item is None:  # the winning duplicate's transaction is committed but not yet readable: it will start the workflow
+        return Received(claim.application_id, ApplicationStatus.RECEIVED.value, created=False)
+    if item.status == ApplicationStatus.RECEIVED.value:
+        # If the first request died between storing and starting, this starts the workflow;
+        # otherwise Step Functions answers the running (or finished) execution of the same name.
+        origination.start(sfn, claim.application_id)
+    return Received(claim.application_id, item.status or ApplicationStatus.RECEIVED.value, created=False)
 
 
 def _now() -> datetime:
@@ -149,7 +148,7 @@ def submit(partner: Partner, payload: Any, sfn: Any) -> Received:
     )
     for attempt in range(CREATE_ATTEMPTS):
         if applications.create(item):
-            _start(sfn, application_id)
+            origination.start(sfn, application_id)
             return Received(application_id, ApplicationStatus.RECEIVED.value, created=True)
         claim = applications.find(partner.partner_id, application.partner_application_no)
         if claim is not None:  # a concurrent duplicate won

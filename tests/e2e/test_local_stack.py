@@ -82,3 +82,21 @@ def test_a_state_machine_runs_the_apps_handlers_in_the_server_process(local_stac
 def test_the_stack_logs_each_request(local_stack, partner):
     partner.post("/v1/quotes", QUOTE)
     assert local_stack.printed('"POST /v1/quotes HTTP/1.1" 200')
+
+
+def test_applications_from_three_partners_in_their_own_formats(local_stack):
+    from tests.support.applications import STANDARD, partner_payload
+
+    shown = {}
+    for partner_id, payload in [("P_DEMO", STANDARD), ("P_QIANHAI", partner_payload("P_QIANHAI")), ("P_XINGYUN", partner_payload("P_XINGYUN"))]:
+        client = PartnerClient(local_stack.api_url, partner_id, local_stack.secrets[partner_id])
+        response = client.post("/v1/applications", payload)
+        assert response.status_code in (200, 202), response.text
+        application_id = response.json()["application_id"]
+        view = client.get(f"/v1/applications/{application_id}")
+        assert view.status_code == 200, view.text
+        shown[partner_id] = view.json()
+        assert PartnerClient(local_stack.api_url, "P_DEMO" if partner_id != "P_DEMO" else "P_QIANHAI", local_stack.secrets["P_DEMO" if partner_id != "P_DEMO" else "P_QIANHAI"]).get(f"/v1/applications/{application_id}").status_code == 404
+    assert shown["P_DEMO"]["application"] == shown["P_QIANHAI"]["application"] == shown["P_XINGYUN"]["application"]
+    assert shown["P_DEMO"]["application"]["applicant"]["id_number"] == "110101********4514"
+    assert local_stack.printed(f"workflow {shown['P_XINGYUN']['application_id']}: ExecutionSucceeded", timeout=10)

@@ -244,3 +244,23 @@ def test_a_body_that_is_not_json_answers_400(submit):
     assert submit(b"{nope")[0] == 400
     assert submit([1, 2])[0] == 400
     assert submit([1, 2], partner_id="P_XINGYUN")[0] == 400
+
+
+def test_a_workflow_that_failed_to_start_is_started_by_the_replay(aws):
+    sfn = boto3.client("stepfunctions")
+
+    class Down:
+        exceptions = sfn.exceptions
+
+        def start_execution(self, **kwargs):
+            raise ConnectionError("Step Functions unreachable")
+
+    partner = config_repository.partner("P_DEMO")
+    with pytest.raises(ConnectionError):
+        intake.submit(partner, standard(), Down())
+    [stored] = [i for i in ApplicationItem.scan() if i.pk.startswith("APP#")]  # received and kept, not lost
+    arn = aws.provisioned.state_machine_arns["origination"]
+    assert sfn.list_executions(stateMachineArn=arn)["executions"] == []
+    again = intake.submit(partner, standard(), sfn)
+    assert (again.application_id, again.created) == (stored.application_id, False)
+    assert [e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]] == [stored.application_id]
