@@ -19,6 +19,7 @@ from chalicelib.persistence.models import ApplicationItem
 
 @lru_cache(maxsize=4)
 def _connection(region: str, endpoint: str | None) -> Connection:
+    """One connection per region and endpoint (botocore reads the endpoint from the environment)."""
     return Connection(region=region)
 
 

@@ -80,7 +80,7 @@ def signed_sample(secret: str, name: str) -> dict:
     return event
 
 
-def stored_application(secrets) -> None:
+def stored_application() -> None:
     """The application that events/acknowledge_application.json names."""
     from chalicelib.persistence.models import ApplicationItem
 
@@ -108,7 +108,7 @@ def invocations(secrets):
 def test_each_function_touches_only_what_it_declares(aws, function):
     from tests.support.aws import clear_client_caches
 
-    stored_application(aws.secrets)
+    stored_application()
     clear_client_caches()  # count the calls of a cold function
     declared = resources.function(function.split(":")[0]).uses
     with recorded_calls() as calls:

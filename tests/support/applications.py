@@ -11,27 +11,8 @@ from chalicelib.domain.identity import check_character
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = ROOT / "config" / "sample" / "partner_payloads"
 
-STANDARD: dict[str, Any] = {
-    "partner_application_no": "A2026112300001",
-    "product_code": "CONSUMER_STD",
-    "amount": "50000.00",
-    "term_months": 12,
-    "repayment_method": "EQUAL_INSTALLMENT",
-    "purpose": "CONSUMPTION",
-    "applicant": {
-        "name": "张三",
-        "id_type": "RESIDENT_ID",
-        "id_number": "110101199003074514",
-        "mobile": "13800138000",
-        "monthly_income": "12000.00",
-        "employer": "某某科技有限公司",
-        "occupation": "ENGINEER",
-        "education": "BACHELOR",
-        "marital_status": "MARRIED",
-    },
-    "account": {"card_number": "6222020200112233446", "bank_name": "某某银行", "account_name": "张三"},
-    "consents": {"credit_inquiry": True, "data_sharing": True},
-}
+# The contract's example of POST /v1/applications, as the demo posts it for P_DEMO.
+STANDARD: dict[str, Any] = json.loads((ROOT / "config" / "sample" / "standard_application.json").read_text(encoding="utf-8"))
 RAW_PII = ["110101199003074514", "13800138000", "6222020200112233446", "张三"]
 
 

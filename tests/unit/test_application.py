@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from tests.support.applications import STANDARD
 from chalicelib.domain.application import Purpose, StandardApplication, fingerprint, product_violations
 from chalicelib.domain.product import Product
 from chalicelib.domain.schedule import RepaymentMethod as M
@@ -14,27 +15,7 @@ from chalicelib.domain.schedule import RepaymentMethod as M
 PRODUCT = Path(__file__).resolve().parents[2] / "config" / "sample" / "products" / "CONSUMER_STD.json"
 
 # The example of POST /v1/applications in the partner API contract, verbatim.
-APPLICATION = {
-    "partner_application_no": "A2026112300001",
-    "product_code": "CONSUMER_STD",
-    "amount": "50000.00",
-    "term_months": 12,
-    "repayment_method": "EQUAL_INSTALLMENT",
-    "purpose": "CONSUMPTION",
-    "applicant": {
-        "name": "张三",
-        "id_type": "RESIDENT_ID",
-        "id_number": "110101199003074514",
-        "mobile": "13800138000",
-        "monthly_income": "12000.00",
-        "employer": "某某科技有限公司",
-        "occupation": "ENGINEER",
-        "education": "BACHELOR",
-        "marital_status": "MARRIED",
-    },
-    "account": {"card_number": "6222020200112233446", "bank_name": "某某银行", "account_name": "张三"},
-    "consents": {"credit_inquiry": True, "data_sharing": True},
-}
+APPLICATION = STANDARD
 ON = date(2026, 11, 23)
 
 

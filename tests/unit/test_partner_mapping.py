@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tests.support.applications import STANDARD
 from chalicelib.domain.partner_mapping import (
     Adapted,
     FieldError,
@@ -25,27 +26,7 @@ MAPPINGS = ROOT / "config" / "sample" / "partner_mappings"
 PAYLOADS = ROOT / "config" / "sample" / "partner_payloads"
 
 # The standard example of the partner API contract (POST /v1/applications).
-STANDARD_EXAMPLE: dict[str, Any] = {
-    "partner_application_no": "A2026112300001",
-    "product_code": "CONSUMER_STD",
-    "amount": "50000.00",
-    "term_months": 12,
-    "repayment_method": "EQUAL_INSTALLMENT",
-    "purpose": "CONSUMPTION",
-    "applicant": {
-        "name": "张三",
-        "id_type": "RESIDENT_ID",
-        "id_number": "110101199003074514",
-        "mobile": "13800138000",
-        "monthly_income": "12000.00",
-        "employer": "某某科技有限公司",
-        "occupation": "ENGINEER",
-        "education": "BACHELOR",
-        "marital_status": "MARRIED",
-    },
-    "account": {"card_number": "6222020200112233446", "bank_name": "某某银行", "account_name": "张三"},
-    "consents": {"credit_inquiry": True, "data_sharing": True},
-}
+STANDARD_EXAMPLE: dict[str, Any] = STANDARD
 
 
 def leaf_paths(tree: dict[str, Any], prefix: str = "") -> set[str]:
