@@ -60,6 +60,7 @@ def applications(stack: LocalStack) -> None:
 
 def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the demo prints what matters itself
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # a short run: no EMF lines among the tables
     configure_logging()
     logging.getLogger("local").setLevel(logging.WARNING)
     with LocalStack(api_port=free_port()) as stack:

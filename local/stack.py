@@ -34,7 +34,12 @@ def free_port() -> int:
 
 
 def local_environment(moto_port: int) -> dict[str, str]:
-    """The process environment of the local stack (fake credentials, moto's endpoint)."""
+    """The process environment of the local stack (fake credentials, moto's endpoint).
+
+    Metrics stay on: they print as EMF lines, as CloudWatch would receive them.
+    (Powertools with POWERTOOLS_METRICS_DISABLED keeps every metric in memory
+    without ever clearing it, which a long-running local server must not do.)
+    """
     return {
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -47,7 +52,6 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": "zhudai",
         "POWERTOOLS_METRICS_NAMESPACE": "Zhudai",
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
         "CONFIG_CACHE_SECONDS": "0",
     }
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -51,3 +52,16 @@ def post_signed(client: Client, aws: MockedAws) -> Callable[..., Any]:
         return client.http.post(path, headers=headers, body=body)
 
     return post
+
+
+@pytest.fixture
+def app_log() -> Iterator[io.StringIO]:
+    """Everything the app's Powertools logger writes, through its own (scrubbing) formatter."""
+    buffer = io.StringIO()
+    from chalicelib.observability import logger
+
+    handlers = [h for h in logger._logger.handlers if hasattr(h, "setStream")]
+    previous = [h.setStream(buffer) for h in handlers]
+    yield buffer
+    for handler, stream in zip(handlers, previous):
+        handler.setStream(stream)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import secrets
 import time
 from pathlib import Path
 
@@ -74,8 +75,10 @@ def test_every_state_machine_placeholder_is_declared():
 
 
 def signed_sample(secret: str, name: str) -> dict:
+    """A sample API Gateway event, signed now with a fresh nonce."""
     event = load_event(name)
-    ts, nonce = str(int(time.time())), event["headers"]["X-Nonce"]
+    ts, nonce = str(int(time.time())), secrets.token_hex(16)
+    event["headers"]["X-Nonce"] = nonce
     event["headers"].update({"X-Timestamp": ts, "X-Signature": sign(secret, "POST", event["path"], ts, nonce, event["body"].encode())})
     return event
 

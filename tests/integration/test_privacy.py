@@ -6,7 +6,6 @@ the app wrote are searched for the raw values.
 """
 from __future__ import annotations
 
-import io
 import json
 
 import boto3
@@ -17,17 +16,6 @@ from chalicelib.observability import logger
 from tests.support.applications import RAW_PII, STANDARD, partner_payload, standard
 from tests.support.aws import wait_for_execution
 from tests.support.signing import signed_headers
-
-
-@pytest.fixture
-def app_log():
-    """Everything the app's Powertools logger writes, through its own (scrubbing) formatter."""
-    buffer = io.StringIO()
-    handlers = [h for h in logger._logger.handlers if hasattr(h, "setStream")]
-    previous = [h.setStream(buffer) for h in handlers]
-    yield buffer
-    for handler, stream in zip(handlers, previous):
-        handler.setStream(stream)
 
 
 def test_no_raw_personal_data_at_rest_or_in_logs(client, post_signed, aws, app_log):
