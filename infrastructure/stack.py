@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -225,12 +226,27 @@ class PlatformStack(cdk.Stack):
 
         self.chalice = Chalice(self, "ChaliceApp", source_dir=str(ROOT), stage_config=chalice_settings(stage))
         self._check_functions_declared()
+        self._contract_shaped_gateway_errors()
 
         for machine in resources.STATE_MACHINES:
             functions = {placeholder: self.function_arn(fn) for placeholder, fn in machine.functions.items()}
             self.built[machine.id] = build_state_machine(self, stage, machine, functions)
         for fn in resources.FUNCTIONS:
             self._configure_function(fn)
+
+    def _contract_shaped_gateway_errors(self) -> None:
+        """Errors API Gateway answers itself (unknown route, throttling, a too large body, a
+        Lambda failure) come in the partner contract's shape too: ``{"code", "message", "details"}``."""
+        template = '{"code": "$context.error.responseType", "message": $context.error.messageString, "details": []}'
+        for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
+            apigateway.CfnGatewayResponse(
+                self,
+                pascal(response_type.lower()) + "GatewayResponse",
+                rest_api_id=self.chalice.get_resource("RestAPI").ref,
+                response_type=response_type,
+                response_templates={"application/json": template},
+                response_parameters={"gatewayresponse.header.Content-Type": "'application/json'"},
+            )
 
     def function_arn(self, function_name: str) -> str:
         return self.chalice.get_function(chalice_logical_id(function_name)).function_arn

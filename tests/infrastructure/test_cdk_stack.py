@@ -270,3 +270,12 @@ def test_every_function_logs_to_a_group_kept_a_year(stack):
         fid = function_id(stack, name)
         owned = [g for g in groups if fid in json.dumps(g["LogGroupName"]) and "/aws/lambda/" in json.dumps(g["LogGroupName"])]
         assert len(owned) == 1 and owned[0]["RetentionInDays"] == 365, name
+
+
+def test_api_gateway_s_own_errors_are_contract_shaped(stack):
+    responses = {stack.props(lid)["ResponseType"]: stack.props(lid) for lid in stack.of_type("AWS::ApiGateway::GatewayResponse")}
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for props in responses.values():
+        assert render(props["RestApiId"]) == "${RestAPI}"
+        body = props["ResponseTemplates"]["application/json"]
+        assert '"code": "$context.error.responseType"' in body and '"details": []' in body
