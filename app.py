@@ -8,13 +8,14 @@ partner API's pydantic models, and the API never loads the day end).
 from __future__ import annotations
 
 from aws_lambda_powertools.logging import correlation_paths
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Chalice, ConvertToMiddleware, IAMAuthorizer
 
 from chalicelib import observability
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import APP_NAME
 
 app = Chalice(app_name=APP_NAME)
+operators = IAMAuthorizer()  # the back office: IAM principals on AWS (a local login on the local stack)
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(observability.capture_lambda_handler))
@@ -54,12 +55,50 @@ def get_application(application_id):
     return http.answer(lambda: applications.view(app.current_request, application_id))
 
 
-@app.lambda_function(name="acknowledge_application")
-def acknowledge_application(event, context):
-    """Origination step: the workflow has taken ``event["application_id"]``."""
-    from chalicelib.usecases import origination
+@app.route("/backoffice/reviews", methods=["GET"], authorizer=operators)
+def review_queue():
+    from chalicelib.api import backoffice, http
 
-    return origination.acknowledge(event["application_id"])
+    return http.answer(lambda: backoffice.review_queue(app.current_request))
+
+
+@app.route("/backoffice/reviews/{application_id}", methods=["POST"], authorizer=operators)
+def decide_review(application_id):
+    from chalicelib.api import backoffice, http
+
+    return http.answer(lambda: backoffice.decide(app.current_request, application_id))
+
+
+@app.lambda_function(name="review_query_bureau")
+def review_query_bureau(event, context):
+    """Origination step: REVIEWING; the credit report (raises BureauTimeout/BureauUnavailable to be retried)."""
+    from chalicelib.usecases import review
+
+    return review.query_bureau(event["application_id"])
+
+
+@app.lambda_function(name="review_decide")
+def review_decide(event, context):
+    """Origination step: anti-fraud, rules, scorecard, decision."""
+    from chalicelib.usecases import review
+
+    return review.decide(event["application_id"], event["report_key"])
+
+
+@app.lambda_function(name="review_await_manual")
+def review_await_manual(event, context):
+    """Origination step: MANUAL_REVIEW, holding the workflow's task token."""
+    from chalicelib.usecases import review
+
+    return review.await_manual(event["application_id"], event["task_token"])
+
+
+@app.lambda_function(name="review_close")
+def review_close(event, context):
+    """Origination step: the end of the review (approved for routing, rejected, expired, failed)."""
+    from chalicelib.usecases import review
+
+    return review.close(event["application_id"], event["end"])
 
 
 @app.lambda_function(name="advance_business_date")

@@ -22,8 +22,21 @@ class Access(str, Enum):
     READ_WRITE = "read_write"
     ENCRYPT = "encrypt"  # make data keys for envelope encryption
     DECRYPT = "decrypt"
+    ENCRYPT_DECRYPT = "encrypt_decrypt"
     MAC = "mac"  # keyed hashes with an HMAC key
     START = "start"  # start executions of a state machine
+    START_AND_CALLBACK = "start_and_callback"  # also answer its task tokens (SendTaskSuccess/Failure)
+
+    def covers(self, needed: "Access") -> bool:
+        """Whether this grant allows what ``needed`` names."""
+        return needed is self or needed in _COVERS.get(self, ())
+
+
+_COVERS: dict[Access, tuple[Access, ...]] = {
+    Access.READ_WRITE: (Access.READ,),
+    Access.ENCRYPT_DECRYPT: (Access.ENCRYPT, Access.DECRYPT),
+    Access.START_AND_CALLBACK: (Access.START,),
+}
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,26 @@ APPLICATIONS_TABLE = Table(
     id="applications",
     env="APPLICATIONS_TABLE_NAME",
     partition_key="pk",
-    description="Applications, and one idempotency item per partner application number.",
+    indexes=(Index(name="by_branch_status", partition_key="branch_status", sort_key="updated_at"),),
+    description="Applications, and one idempotency item per partner application number. "
+    "by_branch_status: a branch's applications in one status (the manual review queue).",
+)
+
+CREDIT_REPORTS_TABLE = Table(
+    id="credit_reports",
+    env="CREDIT_REPORTS_TABLE_NAME",
+    partition_key="pk",
+    ttl_attribute="expires_at",
+    description="Credit-bureau reports, sealed, per person and querying branch, kept for their validity period.",
+)
+
+FRAUD_SIGNALS_TABLE = Table(
+    id="fraud_signals",
+    env="FRAUD_SIGNALS_TABLE_NAME",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    description="Who used which mobile or card, and who applied when (keyed hashes only), for velocity checks.",
 )
 
 CUSTOMERS_TABLE = Table(
@@ -148,6 +180,14 @@ PARTNER_SECRETS = ParameterTree(
     description="One SecureString per partner: {path}/{partner_id}/secret.",
 )
 
+BUREAU_CREDENTIALS = ParameterTree(
+    id="bureau_credentials",
+    env="BUREAU_CREDENTIALS_PATH",
+    path="/credit-bureau",
+    key="secrets",
+    description="The credit-bureau gateway's client: {path}/client_id and {path}/client_secret.",
+)
+
 DAY_END_MACHINE = StateMachine(
     id="day_end",
     env="DAY_END_STATE_MACHINE_ARN",
@@ -162,13 +202,25 @@ ORIGINATION_MACHINE = StateMachine(
     env="ORIGINATION_STATE_MACHINE_ARN",
     definition="origination.asl.json",
     type="STANDARD",
-    functions={"AcknowledgeApplicationFunctionArn": "acknowledge_application"},
-    description="Carries an application from RECEIVED to a decision (review, routing and signing come later).",
+    functions={
+        "QueryBureauFunctionArn": "review_query_bureau",
+        "DecideFunctionArn": "review_decide",
+        "AwaitManualReviewFunctionArn": "review_await_manual",
+        "CloseReviewFunctionArn": "review_close",
+    },
+    description="Carries an application from RECEIVED through review to a decision (routing and signing come later).",
 )
 
-TABLES: tuple[Table, ...] = (CONFIG_TABLE, GUARD_TABLE, APPLICATIONS_TABLE, CUSTOMERS_TABLE)
+TABLES: tuple[Table, ...] = (
+    CONFIG_TABLE,
+    GUARD_TABLE,
+    APPLICATIONS_TABLE,
+    CUSTOMERS_TABLE,
+    CREDIT_REPORTS_TABLE,
+    FRAUD_SIGNALS_TABLE,
+)
 KEYS: tuple[Key, ...] = (SECRETS_KEY, PII_KEY, PII_HASH_KEY)
-PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS,)
+PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS)
 STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE, ORIGINATION_MACHINE)
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -183,14 +235,43 @@ FUNCTIONS: tuple[Function, ...] = (
             "customers": Access.READ_WRITE,
             "pii": Access.ENCRYPT,
             "pii_hash": Access.MAC,
-            "origination": Access.START,
+            "origination": Access.START_AND_CALLBACK,
         },
-        description="The partner REST API.",
+        description="The partner REST API and the back-office API.",
     ),
     Function(
-        name="acknowledge_application",
+        name="review_query_bureau",
+        uses={
+            "config": Access.READ,
+            "applications": Access.READ_WRITE,
+            "credit_reports": Access.READ_WRITE,
+            "pii": Access.ENCRYPT_DECRYPT,
+            "bureau_credentials": Access.READ,
+            "secrets": Access.DECRYPT,
+        },
+        description="Review step: the credit-bureau report, reused while valid, else queried with consent.",
+    ),
+    Function(
+        name="review_decide",
+        uses={
+            "config": Access.READ,
+            "applications": Access.READ_WRITE,
+            "credit_reports": Access.READ,
+            "fraud_signals": Access.READ_WRITE,
+            "pii": Access.DECRYPT,
+            "pii_hash": Access.MAC,
+        },
+        description="Review step: anti-fraud, rules, scorecard and the decision, with its trail.",
+    ),
+    Function(
+        name="review_await_manual",
         uses={"applications": Access.READ_WRITE},
-        description="Origination step: records that the workflow has taken the application.",
+        description="Review step: puts the application in its branch's manual review queue with the task token.",
+    ),
+    Function(
+        name="review_close",
+        uses={"applications": Access.READ_WRITE},
+        description="Review step: records the review's end (approved for routing, rejected, expired, failed).",
     ),
     Function(
         name="advance_business_date",
@@ -211,6 +292,9 @@ COMMON_ENV: tuple[str, ...] = (
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
     "CONFIG_CACHE_SECONDS",
+    "CREDIT_BUREAU_MODE",  # "simulator" (sandboxes, the local stack) or "http"
+    "CREDIT_BUREAU_URL",
+    "CREDIT_REPORT_VALIDITY_DAYS",
 )
 
 

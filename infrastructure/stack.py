@@ -48,8 +48,11 @@ ACTIONS: dict[tuple[type, Access], tuple[str, ...]] = {
     (ParameterTree, Access.READ): ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"),
     (Key, Access.ENCRYPT): ("kms:GenerateDataKey",),
     (Key, Access.DECRYPT): ("kms:Decrypt",),
+    (Key, Access.ENCRYPT_DECRYPT): ("kms:GenerateDataKey", "kms:Decrypt"),
     (Key, Access.MAC): ("kms:GenerateMac",),
     (StateMachine, Access.START): ("states:StartExecution",),
+    # Task tokens are answered on the executions of the machine.
+    (StateMachine, Access.START_AND_CALLBACK): ("states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"),
 }
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 # What Step Functions needs to deliver a state machine's logs and traces.

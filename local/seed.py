@@ -17,6 +17,28 @@ SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample"
 LOCAL_SECRETS = {"P_DEMO": "demo-secret-change-me", "P_QIANHAI": "qianhai-secret-change-me", "P_XINGYUN": "xingyun-secret-change-me"}
 
 
+def operator_token(operator_id: str) -> str:
+    """The local stack's login token of an operator (on AWS, operators are IAM principals)."""
+    return f"local-{operator_id.replace('.', '-')}"
+
+
+def seed_review() -> None:
+    """Review policies (with branch overrides), scorecards and operators."""
+    from chalicelib.domain.operator import Operator
+    from chalicelib.usecases.operator_auth import token_key
+
+    for path in sorted((SAMPLE / "review_policies").glob("*.json")):
+        config_repository.put_review_policy(json.loads(path.read_text(encoding="utf-8")))
+    for path in sorted((SAMPLE / "review_policies" / "overrides").glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        config_repository.put_branch_overrides(document["product_code"], document["branch_code"], document)
+    for path in sorted((SAMPLE / "scorecards").glob("*.json")):
+        config_repository.put_scorecard(path.stem, json.loads(path.read_text(encoding="utf-8")))
+    for raw in json.loads((SAMPLE / "operators.json").read_text(encoding="utf-8")):
+        operator = Operator.model_validate(raw)
+        config_repository.put_operator(f"OPERATOR_TOKEN#{token_key(operator_token(operator.operator_id))}", operator)
+
+
 def seed(business_date: date | None = None) -> dict[str, str]:
     """Load the sample configuration; answers the partner secrets it stored."""
     for path in sorted((SAMPLE / "products").glob("*.json")):
@@ -29,6 +51,7 @@ def seed(business_date: date | None = None) -> dict[str, str]:
         config_repository.put_partner_mapping(partner_id, mapping)
     for partner_id, secret in LOCAL_SECRETS.items():
         partner_secrets.put_secret(partner_id, secret)
+    seed_review()
     config_repository.set_business_date(business_date or date.today())
     config_repository.clear_cache()
     return dict(LOCAL_SECRETS)

@@ -53,6 +53,9 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "POWERTOOLS_METRICS_NAMESPACE": "Zhudai",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "CONFIG_CACHE_SECONDS": "0",
+        "CREDIT_BUREAU_MODE": "simulator",
+        "CREDIT_BUREAU_URL": "https://credit-gateway.invalid",
+        "CREDIT_REPORT_VALIDITY_DAYS": "30",
     }
 
 

@@ -16,6 +16,7 @@ from chalicelib.domain.signing import AuthFailure, SignedRequest
 from chalicelib.observability import logger
 from chalicelib.usecases.authentication import authenticate
 from chalicelib.usecases.errors import Refusal, Refused
+from chalicelib.usecases.operator_auth import NotAnOperator
 
 JSON = {"Content-Type": "application/json"}
 _STATUS = {Refusal.INVALID_INPUT: 400, Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409, Refusal.BUSINESS_RULE: 422, Refusal.RATE_LIMITED: 429}
@@ -81,6 +82,8 @@ def error_response(exc: Exception) -> Response:
     if isinstance(exc, AuthFailure):
         logger.info("authentication refused", extra={"code": exc.code})
         return json_response(401, {"code": exc.code, "message": exc.message, "details": []})
+    if isinstance(exc, NotAnOperator):
+        return json_response(401, {"code": "OPERATOR_UNKNOWN", "message": str(exc), "details": []})
     if isinstance(exc, Refused):
         details = [{"field": v.field, "message": v.message} for v in exc.violations]
         return json_response(_STATUS[exc.kind], {"code": exc.code, "message": exc.message, "details": details})

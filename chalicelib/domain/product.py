@@ -39,7 +39,7 @@ class Product(BaseModel):
     quote_rate_max: Decimal = Field(ge=0, le=Decimal("0.36"))
     applicant_age_min: int = Field(default=18, ge=18, le=100)
     applicant_age_max: int = Field(default=60, ge=18, le=100)
-
+    manual_review_hours: int = Field(default=72, ge=1, le=24 * 30)  # a manual review waiting longer expires
     @field_validator("terms_months")
     @classmethod
     def _terms_in_range(cls, terms: tuple[int, ...]) -> tuple[int, ...]:

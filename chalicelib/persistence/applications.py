@@ -10,7 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
@@ -68,3 +70,42 @@ def create(item: ApplicationItem) -> bool:
             return False
         raise
     return True
+
+
+def branch_status(branch_code: str | None, status: str) -> str:
+    return f"{branch_code}#{status}"
+
+
+def transition(application_id: str, to: str, allowed_from: set[str], now: str, **attributes: Any) -> ApplicationItem:
+    """Move an application to status ``to`` (idempotent: already there is fine), setting ``attributes``.
+
+    Refuses (``StatusConflict``) a move from any status not in ``allowed_from``.
+    """
+    item = get(application_id)
+    if item is None:
+        raise LookupError(application_id)
+    if item.status != to and item.status not in allowed_from:
+        raise StatusConflict(f"application {application_id} is {item.status}, not one of {sorted(allowed_from)}")
+    actions = [
+        ApplicationItem.status.set(to),
+        ApplicationItem.branch_status.set(branch_status(item.branch_code, to)),
+        ApplicationItem.updated_at.set(now),
+    ]
+    actions += [getattr(ApplicationItem, name).set(value) if value is not None else getattr(ApplicationItem, name).remove() for name, value in attributes.items()]
+    try:
+        item.update(actions=actions, condition=ApplicationItem.status.is_in(*(allowed_from | {to})))
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            raise StatusConflict(f"application {application_id} changed status meanwhile") from exc
+        raise
+    return item
+
+
+def queue(branch_code: str, status: str, limit: int = 50) -> list[ApplicationItem]:
+    """A branch's applications in ``status``, oldest first (the manual review queue)."""
+    index = ApplicationItem.by_branch_status
+    return list(index.query(branch_status(branch_code, status), limit=limit, scan_index_forward=True))
+
+
+class StatusConflict(Exception):
+    """The application is not in a status that allows this step."""

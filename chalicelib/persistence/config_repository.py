@@ -9,16 +9,21 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import settings
 from chalicelib.domain.branch import Branch
+from chalicelib.domain.operator import Operator
 from chalicelib.domain.partner import Partner
 from chalicelib.domain.partner_mapping import PartnerMapping
 from chalicelib.domain.product import Product
 from chalicelib.persistence.models import ConfigItem
+
+if TYPE_CHECKING:  # the review's configuration is imported where it is used, not by the partner API
+    from chalicelib.domain.decision import ReviewPolicy
+    from chalicelib.domain.scorecard import Scorecard
 
 PLATFORM = "PLATFORM"
 BUSINESS_DATE = "BUSINESS_DATE"
@@ -95,6 +100,66 @@ def branches() -> tuple[Branch, ...]:
 
 def branch(code: str) -> Branch | None:
     return next((b for b in branches() if b.branch_code == code), None)
+
+
+def review_policy(product_code: str, branch_code: str | None) -> ReviewPolicy | None:
+    """The product's review policy with the branch's overrides applied (if the branch has any)."""
+
+    def load() -> ReviewPolicy | None:
+        from chalicelib.domain.decision import ReviewPolicy
+
+        base = _get(f"POLICY#{product_code}", "CURRENT")
+        if base is None:
+            return None
+        policy = ReviewPolicy.model_validate(base.document)
+        override = _get(f"POLICY#{product_code}", f"BRANCH#{branch_code}") if branch_code else None
+        return policy.with_overrides(override.document) if override else policy
+
+    return _cache.get((ConfigItem.Meta.table_name, "POLICY", product_code, branch_code or ""), load)
+
+
+def scorecard(product_code: str) -> Scorecard | None:
+    from chalicelib.domain.scorecard import Scorecard
+
+    return _cached(f"SCORECARD#{product_code}", "CURRENT", lambda item: Scorecard.model_validate(item.document))
+
+
+def put_review_policy(document: dict[str, Any]) -> None:
+    """Store a review policy as written (validated first)."""
+    from chalicelib.domain.decision import ReviewPolicy
+
+    policy = ReviewPolicy.model_validate(document)
+    ConfigItem(f"POLICY#{policy.product_code}", "CURRENT", document=document).save()
+
+
+def put_branch_overrides(product_code: str, branch_code: str, document: dict[str, Any]) -> None:
+    ConfigItem(f"POLICY#{product_code}", f"BRANCH#{branch_code}", document=document).save()
+
+
+def put_scorecard(product_code: str, document: dict[str, Any]) -> None:
+    """Store a scorecard as written (validated first)."""
+    from chalicelib.domain.scorecard import Scorecard
+
+    Scorecard.model_validate(document)
+    ConfigItem(f"SCORECARD#{product_code}", "CURRENT", document=document).save()
+
+
+def blacklisted(kind: str, value_hash: str) -> bool:
+    """Whether a keyed hash of an ID number, mobile or card (``kind``) is on the bank's blacklist."""
+    return _get(f"BLACKLIST#{kind}#{value_hash}", "ENTRY") is not None
+
+
+def put_blacklisted(kind: str, value_hash: str, reason: str) -> None:
+    ConfigItem(f"BLACKLIST#{kind}#{value_hash}", "ENTRY", value=reason).save()
+
+
+def operator(key: str) -> Operator | None:
+    """An operator by ``OPERATOR#<iam principal arn>`` or ``OPERATOR_TOKEN#<sha256 of a local token>``."""
+    return _cached(key, "PROFILE", lambda item: Operator.model_validate(item.document))
+
+
+def put_operator(key: str, op: Operator) -> None:
+    ConfigItem(key, "PROFILE", document=op.model_dump(mode="json")).save()
 
 
 def partner_mapping(partner_id: str) -> PartnerMapping | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib import resources, settings
@@ -70,6 +71,15 @@ class GuardItem(LazyModel):
     count = NumberAttribute(null=True)
 
 
+class ByBranchStatus(GlobalSecondaryIndex):
+    class Meta:
+        index_name = resources.APPLICATIONS_TABLE.indexes[0].name
+        projection = AllProjection()
+
+    branch_status = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
 class ApplicationItem(LazyModel):
     """An application (``APP#<id>``) or the idempotency item of a partner's number (``IDEM#<partner>#<no>``).
 
@@ -91,6 +101,12 @@ class ApplicationItem(LazyModel):
     product_code = UnicodeAttribute(null=True)
     application = JSONAttribute(null=True)  # the standardised application, personal data masked
     sealed_pii = JSONAttribute(null=True)
+    id_hash = UnicodeAttribute(null=True)  # the keyed hash of the ID number (finds the person's bureau report)
+    branch_status = UnicodeAttribute(null=True)  # "<branch>#<status>": the by_branch_status index
+    decision = JSONAttribute(null=True)  # outcome, reasons, limit, rate, score
+    trail = JSONAttribute(null=True)  # everything the decision rested on, for "why" a year later
+    task_token = UnicodeAttribute(null=True)  # the waiting manual review's Step Functions token
+    by_branch_status = ByBranchStatus()
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
 
@@ -105,3 +121,28 @@ class CustomerItem(LazyModel):
     home_branch = UnicodeAttribute()
     sealed_pii = JSONAttribute()
     created_at = UnicodeAttribute()
+
+
+class CreditReportItem(LazyModel):
+    """A sealed credit report, ``REPORT#<id hash>#<querying branch>``, kept for its validity period."""
+
+    Meta = table_meta(resources.CREDIT_REPORTS_TABLE)
+
+    pk = UnicodeAttribute(hash_key=True)
+    queried_at = UnicodeAttribute()
+    sealed = JSONAttribute()
+    expires_at = NumberAttribute()
+
+
+class FraudSignalItem(LazyModel):
+    """One use of a mobile or card by a person, or one application of a person (keyed hashes only).
+
+    ``MOBILE#<mac>`` / ``CARD#<mac>`` with sort key ``<id hash>``; ``PERSON#<id hash>`` with ``<application id>``.
+    """
+
+    Meta = table_meta(resources.FRAUD_SIGNALS_TABLE)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    at = UnicodeAttribute()
+    expires_at = NumberAttribute()

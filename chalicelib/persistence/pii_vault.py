@@ -77,7 +77,10 @@ def unseal(sealed: dict[str, Any], context: dict[str, str]) -> dict[str, str]:
     with _lock:
         plaintext = _opened.get(encrypted)
     if plaintext is None:
-        plaintext = client("kms").decrypt(CiphertextBlob=encrypted, EncryptionContext=KMS_CONTEXT)["Plaintext"]
+        # Naming the key (as AWS recommends) means a ciphertext of any other key is refused.
+        plaintext = client("kms").decrypt(
+            CiphertextBlob=encrypted, KeyId=settings.env(resources.PII_KEY.env), EncryptionContext=KMS_CONTEXT
+        )["Plaintext"]
         with _lock:
             _opened[encrypted] = plaintext
     data = AESGCM(plaintext).decrypt(base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["data"]), _aad(context))

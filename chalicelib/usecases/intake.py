@@ -97,8 +97,13 @@ def _replay(claim: ApplicationItem, print_: str, sfn: Any) -> Received:
     if item.status == ApplicationStatus.RECEIVED.value:
         # If the first request died between storing and starting, this starts the workflow;
         # otherwise Step Functions answers the running (or finished) execution of the same name.
-        origination.start(sfn, claim.application_id)
+        product = config_repository.product(item.product_code or "")
+        origination.start(sfn, claim.application_id, _review_timeout(product))
     return Received(claim.application_id, item.status or ApplicationStatus.RECEIVED.value, created=False)
+
+
+def _review_timeout(product: Any) -> int:
+    return (product.manual_review_hours if product else 72) * 3600
 
 
 def _now() -> datetime:
@@ -138,6 +143,8 @@ def submit(partner: Partner, payload: Any, sfn: Any) -> Received:
         fingerprint=print_,
         status=ApplicationStatus.RECEIVED.value,
         branch_code=branch.branch_code,
+        branch_status=applications.branch_status(branch.branch_code, ApplicationStatus.RECEIVED.value),
+        id_hash=id_hash,
         branch_reason=branch.reason,
         customer_id=customer_id,
         product_code=application.product_code,
@@ -148,13 +155,20 @@ def submit(partner: Partner, payload: Any, sfn: Any) -> Received:
     )
     for attempt in range(CREATE_ATTEMPTS):
         if applications.create(item):
-            origination.start(sfn, application_id)
+            origination.start(sfn, application_id, _review_timeout(product))
             return Received(application_id, ApplicationStatus.RECEIVED.value, created=True)
         claim = applications.find(partner.partner_id, application.partner_application_no)
         if claim is not None:  # a concurrent duplicate won
             return _replay(claim, print_, sfn)
         time.sleep(0.02 * 2**attempt)  # its transaction is still in flight
     raise RuntimeError("could not store the application: contention on its partner application number")
+
+
+def _partner_view_of(decision: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a partner learns of a decision: the outcome, the reason codes, the limit and rate (not the score)."""
+    if not decision:
+        return None
+    return {k: decision.get(k) for k in ("outcome", "reasons", "approved_limit", "annual_rate")}
 
 
 def view(partner: Partner, application_id: str) -> dict[str, Any]:
@@ -167,7 +181,7 @@ def view(partner: Partner, application_id: str) -> dict[str, Any]:
         "partner_application_no": item.partner_application_no,
         "status": item.status,
         "branch_code": item.branch_code,
-        "decision": None,
+        "decision": _partner_view_of(item.decision),
         "offer": None,
         "loan_id": None,
         "created_at": item.created_at,

@@ -1,30 +1,25 @@
-"""The origination workflow's steps. For now: acknowledge that the workflow has the application."""
+"""Starting the origination workflow of an application."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
 from chalicelib import resources, settings
-from chalicelib.persistence import applications
 
 
 class ApplicationNotFound(Exception):
     """The workflow names an application that is not stored (a defined failure of the state machine)."""
 
 
-def start(sfn_client: Any, application_id: str) -> str:
-    """Start the origination of an application; one execution per application, whatever the retries."""
+def start(sfn_client: Any, application_id: str, review_timeout_seconds: int) -> str:
+    """Start the origination of an application; one execution per application, whatever the retries.
+
+    ``review_timeout_seconds``: how long a manual review may wait before the
+    application expires (the product's ``manual_review_hours``).
+    """
     machine_arn = settings.env(resources.ORIGINATION_MACHINE.env)
+    payload = {"application_id": application_id, "review_timeout_seconds": review_timeout_seconds}
     try:
-        return sfn_client.start_execution(
-            stateMachineArn=machine_arn, name=application_id, input=json.dumps({"application_id": application_id})
-        )["executionArn"]
+        return sfn_client.start_execution(stateMachineArn=machine_arn, name=application_id, input=json.dumps(payload))["executionArn"]
     except sfn_client.exceptions.ExecutionAlreadyExists:
         return machine_arn.replace(":stateMachine:", ":execution:") + f":{application_id}"
-
-
-def acknowledge(application_id: str) -> dict[str, str]:
-    item = applications.get(application_id)
-    if item is None:
-        raise ApplicationNotFound(application_id)
-    return {"application_id": application_id, "status": item.status or ""}

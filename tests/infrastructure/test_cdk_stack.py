@@ -35,8 +35,10 @@ EXPECTED_ACTIONS = {
     (ParameterTree, Access.READ): {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"},
     (Key, Access.ENCRYPT): {"kms:GenerateDataKey"},
     (Key, Access.DECRYPT): {"kms:Decrypt"},
+    (Key, Access.ENCRYPT_DECRYPT): {"kms:GenerateDataKey", "kms:Decrypt"},
     (Key, Access.MAC): {"kms:GenerateMac"},
     (StateMachine, Access.START): {"states:StartExecution"},
+    (StateMachine, Access.START_AND_CALLBACK): {"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"},
 }
 XRAY_WRITE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 LAMBDA_BASIC_EXECUTION = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"

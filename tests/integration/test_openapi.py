@@ -15,8 +15,9 @@ SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.y
 
 
 def test_the_document_lists_exactly_the_routes_of_the_app():
+    """The partner API, that is: the back office (/backoffice, IAM-authorised) is not the partners'."""
     documented = {(path, method.upper()) for path, item in SPEC["paths"].items() for method in item}
-    routed = {(path, method) for path, methods in app.app.routes.items() for method in methods}
+    routed = {(path, method) for path, methods in app.app.routes.items() for method in methods if not path.startswith("/backoffice")}
     assert documented == routed
 
 

@@ -35,3 +35,26 @@ def partner_payload(partner_id: str) -> dict[str, Any]:
 def resident_id(division: str = "110101", birth: str = "19900307", sequence: str = "451") -> str:
     first17 = division + birth + sequence
     return first17 + check_character(first17)
+
+
+def card_number(seed: int) -> str:
+    """A Luhn-valid 19-digit card number of its own for each seed."""
+    from chalicelib.domain.identity import luhn_valid
+
+    stem = f"622202{seed:012d}"
+    return next(stem + str(d) for d in range(10) if luhn_valid(stem + str(d)))
+
+
+def person(sequence: int, **changes: Any) -> dict[str, Any]:
+    """The standard example for another person: their own ID (by bureau pattern sequence), mobile and card."""
+    from chalicelib.ports.credit_bureau import make_id
+
+    return standard(
+        **{
+            "partner_application_no": f"P{sequence:05d}",
+            "applicant__id_number": make_id(sequence),
+            "applicant__mobile": f"139{sequence:08d}",
+            "account__card_number": card_number(sequence),
+            **changes,
+        }
+    )

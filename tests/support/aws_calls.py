@@ -58,6 +58,6 @@ def touched(call: Call, env: dict[str, str]) -> list[tuple[str, resources.Access
     if call.service == "kms":
         access = {"GenerateDataKey": resources.Access.ENCRYPT, "Decrypt": resources.Access.DECRYPT, "GenerateMac": resources.Access.MAC}
         return [(by_value[call.params["KeyId"]], access[call.operation])]
-    if call.service in ("sfn", "stepfunctions"):
+    if call.service in ("sfn", "stepfunctions") and call.operation == "StartExecution":
         return [(by_value[call.params["stateMachineArn"]], resources.Access.START)]
     raise KeyError(f"{call.service}.{call.operation} touches nothing declared")

@@ -1,0 +1,142 @@
+"""The real origination.asl.json on moto's interpreter, its Tasks running the app's review handlers.
+
+Every path: approve, reject, manual approve, manual reject, review expired,
+bureau timeout retried then answered, bureau failure to a defined state.
+The simulated bureau answers by the ID's sequence digits (see chalicelib/ports/credit_bureau.py).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import pytest
+
+from chalicelib.persistence import applications
+from chalicelib.persistence.models import ApplicationItem
+from chalicelib.usecases import intake
+from local.seed import operator_token
+from tests.support.applications import person
+from tests.support.aws import wait_for_execution
+
+CLEAN, CURRENT_OVERDUE, MANY_INQUIRIES, TIMEOUT_ONCE, ALWAYS_TIMEOUT, UNAVAILABLE = 451, 911, 920, 971, 951, 961
+
+
+@pytest.fixture
+def sfn(aws):
+    return boto3.client("stepfunctions")
+
+
+def execution_of(aws, application_id):
+    return aws.provisioned.state_machine_arns["origination"].replace(":stateMachine:", ":execution:") + f":{application_id}"
+
+
+def submit(post_signed, body):
+    response = post_signed("/v1/applications", body)
+    assert response.status_code == 202, response.body
+    return json.loads(response.body)["application_id"]
+
+
+def until_status(application_id, wanted, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while (item := applications.get(application_id)).status not in wanted:
+        assert time.monotonic() < deadline, f"still {item.status}"
+        time.sleep(0.1)
+    return item
+
+
+def finished(sfn, aws, application_id):
+    done = wait_for_execution(sfn, execution_of(aws, application_id))
+    assert done["status"] == "SUCCEEDED", done
+    return applications.get(application_id)
+
+
+def test_a_clean_applicant_is_approved_for_routing_with_a_limit_and_a_rate(sfn, aws, post_signed):
+    item = finished(sfn, aws, submit(post_signed, person(CLEAN)))
+    assert item.status == "ROUTING"
+    assert item.decision["outcome"] == "APPROVE"
+    assert item.decision["approved_limit"] and item.decision["annual_rate"]
+    assert item.trail["bureau"]["source"] == "SIMULATOR" and item.trail["rule_results"]
+    assert item.branch_status == "BR_DONGCHENG#ROUTING"
+
+
+def test_a_current_overdue_is_rejected_with_its_reason(sfn, aws, post_signed):
+    item = finished(sfn, aws, submit(post_signed, person(CURRENT_OVERDUE)))
+    assert (item.status, item.decision["outcome"]) == ("REJECTED", "REJECT")
+    assert "R_CURRENT_OVERDUE" in item.decision["reasons"]
+
+
+def reviewer_post(client, application_id, outcome, operator="reviewer.dongcheng"):
+    body = json.dumps({"outcome": outcome, "comment": "电核通过" if outcome == "APPROVE" else "电核拒绝"}).encode()
+    headers = {"content-type": "application/json", "authorization": f"Bearer {operator_token(operator)}"}
+    return client.http.post(f"/backoffice/reviews/{application_id}", headers=headers, body=body)
+
+
+@pytest.mark.parametrize("outcome, status", [("APPROVE", "ROUTING"), ("REJECT", "REJECTED")])
+def test_a_referred_application_waits_for_a_reviewer_of_its_branch(sfn, aws, post_signed, client, outcome, status):
+    application_id = submit(post_signed, person(MANY_INQUIRIES))
+    item = until_status(application_id, {"MANUAL_REVIEW"})
+    assert "R_MULTI_LENDING" in item.decision["reasons"]
+    queue = client.http.get("/backoffice/reviews", headers={"authorization": f"Bearer {operator_token('reviewer.dongcheng')}"})
+    assert [i["application_id"] for i in json.loads(queue.body)["items"]] == [application_id]
+    other = client.http.get("/backoffice/reviews", headers={"authorization": f"Bearer {operator_token('reviewer.xicheng')}"})
+    assert json.loads(other.body)["items"] == []
+    assert reviewer_post(client, application_id, outcome, operator="reviewer.xicheng").status_code == 404  # not their branch
+    response = reviewer_post(client, application_id, outcome)
+    assert response.status_code == 200, response.body
+    item = finished(sfn, aws, application_id)
+    assert item.status == status
+    assert item.trail["manual_review"]["by"] == "reviewer.dongcheng"
+    assert reviewer_post(client, application_id, outcome).status_code == 409  # decided already
+
+
+def test_partner_credentials_open_nothing_in_the_back_office(client, aws):
+    from tests.support.signing import signed_headers
+
+    headers = signed_headers("P_DEMO", aws.secrets["P_DEMO"], "GET", "/backoffice/reviews", b"")
+    response = client.http.get("/backoffice/reviews", headers=headers)
+    assert (response.status_code, json.loads(response.body)["code"]) == (401, "OPERATOR_UNKNOWN")
+
+
+def test_a_review_left_too_long_expires(sfn, aws, post_signed, monkeypatch):
+    from chalicelib.usecases import origination
+
+    real_start = origination.start
+    monkeypatch.setattr(origination, "start", lambda client, application_id, timeout: real_start(client, application_id, 2))
+    application_id = submit(post_signed, person(MANY_INQUIRIES))
+    item = finished(sfn, aws, application_id)
+    assert item.status == "EXPIRED"
+    assert "MANUAL_REVIEW_EXPIRED" in item.decision["reasons"] and item.task_token is None
+
+
+def test_a_bureau_timeout_is_retried_and_then_answered(sfn, aws, post_signed):
+    application_id = submit(post_signed, person(TIMEOUT_ONCE))
+    item = finished(sfn, aws, application_id)
+    assert item.status in ("ROUTING", "REJECTED", "MANUAL_REVIEW") and "BUREAU_UNAVAILABLE" not in (item.decision or {}).get("reasons", [])
+    history = sfn.get_execution_history(executionArn=execution_of(aws, application_id))["events"]
+    failures = [e for e in history if e["type"] in ("TaskFailed", "LambdaFunctionFailed")]
+    assert len(failures) == 1 and "BureauTimeout" in json.dumps(failures[0], default=str)
+
+
+@pytest.mark.parametrize("sequence", [ALWAYS_TIMEOUT, UNAVAILABLE])
+def test_a_bureau_that_keeps_failing_ends_in_a_defined_state(sfn, aws, post_signed, sequence):
+    item = finished(sfn, aws, submit(post_signed, person(sequence)))
+    assert (item.status, item.decision["reasons"]) == ("REJECTED", ["BUREAU_UNAVAILABLE"])
+
+
+def test_a_second_application_reuses_the_valid_report(sfn, aws, post_signed):
+    first = finished(sfn, aws, submit(post_signed, person(CLEAN)))
+    second_id = submit(post_signed, person(CLEAN, partner_application_no="P-again"))
+    finished(sfn, aws, second_id)
+    history = sfn.get_execution_history(executionArn=execution_of(aws, second_id))["events"]
+    exited = next(e for e in history if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == "QueryBureau")
+    assert json.loads(exited["stateExitedEventDetails"]["output"])["bureau"]["reused"] is True
+    assert first.trail["bureau"]["report_id"]
+
+
+def test_no_application_stays_in_review_after_its_execution(sfn, aws, post_signed):
+    ids = [submit(post_signed, person(s)) for s in (CLEAN, CURRENT_OVERDUE, ALWAYS_TIMEOUT)]
+    for application_id in ids:
+        wait_for_execution(sfn, execution_of(aws, application_id))
+    stuck = [i for i in ApplicationItem.scan() if i.pk.startswith("APP#") and i.status in ("REVIEWING", "RECEIVED")]
+    assert stuck == []
