@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import sys
+import time
 
 from local.partner_client import PartnerClient
 from local.serve import configure_logging
@@ -58,6 +59,44 @@ def applications(stack: LocalStack) -> None:
     print(f"A bad ID number from P_QIANHAI answers {refused.status_code}, naming its own field: {refused.json()['details']}\n")  # noqa: T201
 
 
+def wait_for_status(partner: PartnerClient, application_id: str, done: set[str], timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = partner.get(f"/v1/applications/{application_id}").json()
+        if shown["status"] in done or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.2)
+
+
+def reviews(stack: LocalStack) -> None:
+    """Approval, rejection with reasons, and a manual review approved by the branch's reviewer."""
+    import requests
+
+    from local.seed import operator_token
+    from local.people import person
+
+    partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
+    ends = {"ROUTING", "REJECTED", "EXPIRED", "MANUAL_REVIEW"}
+    print("== Review (审批): credit bureau (simulated), anti-fraud, rules, scorecard, decision ==")  # noqa: T201
+    cases = [(452, "a clean credit file"), (911, "overdue at the bureau now"), (920, "12 lender inquiries in 3 months (多头借贷)")]
+    waiting = None
+    for sequence, story in cases:
+        received = partner.post("/v1/applications", person(sequence)).json()
+        shown = wait_for_status(partner, received["application_id"], ends)
+        decision = shown["decision"] or {}
+        print(f"  {story:45s} -> {shown['status']:13s} {decision.get('outcome')} reasons={decision.get('reasons')} "  # noqa: T201
+              f"limit={decision.get('approved_limit')} rate={decision.get('annual_rate')}")
+        if shown["status"] == "MANUAL_REVIEW":
+            waiting = received["application_id"]
+    if waiting:
+        reviewer = {"Authorization": f"Bearer {operator_token('reviewer.dongcheng')}"}
+        queue = requests.get(f"{stack.api_url}/backoffice/reviews", headers=reviewer, timeout=10).json()
+        print(f"  东城 reviewer's queue: {[i['application_id'] for i in queue['items']]}")  # noqa: T201
+        answer = requests.post(f"{stack.api_url}/backoffice/reviews/{waiting}", headers=reviewer, json={"outcome": "APPROVE", "comment": "电核通过:本人确认借款用途"}, timeout=10)
+        shown = wait_for_status(partner, waiting, {"ROUTING", "REJECTED"})
+        print(f"  the reviewer approves ({answer.status_code}) -> {shown['status']} limit={shown['decision']['approved_limit']} rate={shown['decision']['annual_rate']}\n")  # noqa: T201
+
+
 def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the demo prints what matters itself
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # a short run: no EMF lines among the tables
@@ -77,6 +116,7 @@ def main() -> int:
         unsigned = PartnerClient(stack.api_url, "P_DEMO", "a-wrong-secret").post("/v1/quotes", {})
         print(f"A wrongly signed request answers {unsigned.status_code}: {unsigned.json()['code']}\n")  # noqa: T201
         applications(stack)
+        reviews(stack)
     print("Local stack stopped.")  # noqa: T201
     return 0
 

@@ -19,6 +19,14 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def operators() -> dict[str, str]:
+    import json
+
+    from local.seed import SAMPLE, operator_token
+
+    return {o["operator_id"]: operator_token(o["operator_id"]) for o in json.loads((SAMPLE / "operators.json").read_text(encoding="utf-8"))}
+
+
 def banner(stack: LocalStack) -> str:
     lines = [
         "zhudai local stack is up (no AWS account used).",
@@ -26,6 +34,8 @@ def banner(stack: LocalStack) -> str:
         f"  AWS endpoint:  {stack.moto_url}   (aws --endpoint-url {stack.moto_url} dynamodb list-tables)",
         "  Partners (local secrets, never use them anywhere else):",
         *[f"    {partner}  secret={secret}" for partner, secret in stack.secrets.items()],
+        "  Back-office operators (local login: Authorization: Bearer <token>):",
+        *[f"    {operator:22s} token={token}" for operator, token in operators().items()],
         "  Resources:",
         *[f"    {name}={value}" for name, value in sorted(stack.env.items())],
         "Press Ctrl-C to stop.",

@@ -88,6 +88,9 @@ class LocalStack:
         os.environ.update(local_environment(self.moto_port))
         for service, options in MOTO_CONFIG.items():
             default_user_config.setdefault(service, {}).update(options)  # type: ignore[misc]
+        from local import moto_atomicity
+
+        moto_atomicity.install()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
 

@@ -281,3 +281,17 @@ def test_api_gateway_s_own_errors_are_contract_shaped(stack):
         assert render(props["RestApiId"]) == "${RestAPI}"
         body = props["ResponseTemplates"]["application/json"]
         assert '"code": "$context.error.responseType"' in body and '"details": []' in body
+
+
+def test_the_back_office_is_iam_authorised_and_the_partner_api_is_not(stack):
+    api = stack.props("RestAPI")["DefinitionBody"]
+    for path, methods in api["paths"].items():
+        for method, operation in methods.items():
+            if method == "options":
+                continue
+            secured = [name for requirement in operation.get("security", []) for name in requirement]
+            if path.startswith("/backoffice"):
+                assert secured == ["sigv4"], (path, method)
+            else:
+                assert secured == [], (path, method)
+    assert api["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"

@@ -97,7 +97,7 @@ def test_concurrent_duplicates_make_exactly_one_application(aws):
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
-    threads = [threading.Thread(target=go) for _ in range(8)]
+    threads = [threading.Thread(target=go) for _ in range(16)]
     for t in threads:
         t.start()
     for t in threads:
@@ -264,3 +264,15 @@ def test_a_workflow_that_failed_to_start_is_started_by_the_replay(aws):
     again = intake.submit(partner, standard(), sfn)
     assert (again.application_id, again.created) == (stored.application_id, False)
     assert [e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]] == [stored.application_id]
+
+
+def test_a_nonce_is_claimed_once_under_concurrency(aws):
+    from chalicelib.persistence import partner_guard
+
+    claimed = []
+    threads = [threading.Thread(target=lambda: claimed.append(partner_guard.claim_nonce("P_DEMO", "c" * 32, 1_790_000_000))) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == [False] * 15 + [True]

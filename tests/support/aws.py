@@ -39,8 +39,10 @@ def clear_client_caches() -> None:
 def mocked_aws(monkeypatch: Any) -> Iterator[MockedAws]:
     """Moto in-process (no server), the declared resources, the app's handlers, the sample config."""
     import app as app_module
+    from local import moto_atomicity
     from local.seed import seed
 
+    moto_atomicity.install()
     env = local_environment(moto_port=0)
     for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
         env.pop(name)

@@ -140,3 +140,44 @@ def test_no_application_stays_in_review_after_its_execution(sfn, aws, post_signe
         wait_for_execution(sfn, execution_of(aws, application_id))
     stuck = [i for i in ApplicationItem.scan() if i.pk.startswith("APP#") and i.status in ("REVIEWING", "RECEIVED")]
     assert stuck == []
+
+
+def test_a_branch_s_override_applies_to_its_applications(sfn, aws, post_signed):
+    from chalicelib.ports.credit_bureau import make_id
+
+    # BR_XICHENG (division 110102) requires a monthly income of 5,000; the product 3,000.
+    low_income = {"applicant__monthly_income": "4000.00", "amount": "20000.00"}
+    xicheng = person(452, applicant__id_number=make_id(452, division="110102"), **low_income)
+    dongcheng = person(453, **low_income)
+    at_xicheng = finished(sfn, aws, submit(post_signed, xicheng))
+    at_dongcheng = finished(sfn, aws, submit(post_signed, dongcheng))
+    assert at_xicheng.branch_code == "BR_XICHENG" and "R_INCOME_MIN" in at_xicheng.decision["reasons"]
+    assert at_dongcheng.status == "ROUTING"
+    assert at_xicheng.trail["policy"]["branch_code"] == "BR_XICHENG"
+
+
+def test_a_mobile_shared_by_too_many_people_is_refused(sfn, aws, post_signed):
+    shared = {"applicant__mobile": "13912345678"}
+    outcomes = [finished(sfn, aws, submit(post_signed, person(s, **shared))) for s in (454, 455, 456)]
+    assert [o.status for o in outcomes[:2]] == ["ROUTING", "ROUTING"]
+    assert outcomes[2].status == "REJECTED" and "F_MOBILE_SHARED" in outcomes[2].decision["reasons"]
+
+
+def test_the_bank_s_blacklist_refuses(sfn, aws, post_signed):
+    from chalicelib.persistence import config_repository, pii_vault
+    from chalicelib.ports.credit_bureau import make_id
+
+    config_repository.put_blacklisted("ID", pii_vault.keyed_hash(make_id(457)), "fraud case 2026-031")
+    item = finished(sfn, aws, submit(post_signed, person(457)))
+    assert item.status == "REJECTED" and "F_BLACKLIST" in item.decision["reasons"]
+
+
+def test_the_partner_sees_the_decision_but_not_the_score(sfn, aws, post_signed, client):
+    from tests.support.signing import signed_headers
+
+    application_id = submit(post_signed, person(CLEAN))
+    finished(sfn, aws, application_id)
+    path = f"/v1/applications/{application_id}"
+    shown = json.loads(client.http.get(path, headers=signed_headers("P_DEMO", aws.secrets["P_DEMO"], "GET", path, b"")).body)
+    assert shown["status"] == "ROUTING"
+    assert set(shown["decision"]) == {"outcome", "reasons", "approved_limit", "annual_rate"}
