@@ -125,13 +125,12 @@ def manual_decision(operator: Any, application_id: str, outcome: str, comment: s
     if item.status != S.MANUAL_REVIEW.value or not item.task_token:
         raise Refused(Refusal.CONFLICT, "NOT_IN_MANUAL_REVIEW", f"the application is {item.status}")
     manual = {"outcome": outcome, "by": operator.operator_id, "comment": comment, "at": _now().isoformat()}
-    trail = dict(item.trail or {})
-    trail["manual_review"] = manual
-    item.update(actions=[applications.ApplicationItem.trail.set(trail)])
     try:
         sfn.send_task_success(taskToken=item.task_token, output=json.dumps(manual, ensure_ascii=False))
     except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as exc:
         raise Refused(Refusal.CONFLICT, "REVIEW_CLOSED", "the review expired or was already decided") from exc
+    # Recorded once it took effect (the execution's history holds it too).
+    item.update(actions=[applications.ApplicationItem.trail.set({**(item.trail or {}), "manual_review": manual})])
     return {"application_id": application_id, "outcome": outcome}
 
 
