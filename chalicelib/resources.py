@@ -211,6 +211,15 @@ ORIGINATION_MACHINE = StateMachine(
     description="Carries an application from RECEIVED through review to a decision (routing and signing come later).",
 )
 
+QUOTAS_TABLE = Table(
+    id="quotas",
+    env="QUOTAS_TABLE_NAME",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    description="Lending quotas (额度) of branches, funders and customers, and each reservation against them.",
+)
+
 TABLES: tuple[Table, ...] = (
     CONFIG_TABLE,
     GUARD_TABLE,
@@ -218,6 +227,7 @@ TABLES: tuple[Table, ...] = (
     CUSTOMERS_TABLE,
     CREDIT_REPORTS_TABLE,
     FRAUD_SIGNALS_TABLE,
+    QUOTAS_TABLE,
 )
 KEYS: tuple[Key, ...] = (SECRETS_KEY, PII_KEY, PII_HASH_KEY)
 PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS)
