@@ -93,6 +93,16 @@ def review_await_manual(event, context):
     return review.await_manual(event["application_id"], event["task_token"])
 
 
+@app.lambda_function(name="route_application")
+def route_application(event, context):
+    """Origination step: fund routing; with ``"failed": true``, release what routing reserved."""
+    from chalicelib.usecases import fund_routing
+
+    if event.get("failed"):
+        return fund_routing.routing_failed(event["application_id"])
+    return fund_routing.route(event["application_id"])
+
+
 @app.lambda_function(name="review_close")
 def review_close(event, context):
     """Origination step: the end of the review (approved for routing, rejected, expired, failed)."""

@@ -207,6 +207,7 @@ ORIGINATION_MACHINE = StateMachine(
         "DecideFunctionArn": "review_decide",
         "AwaitManualReviewFunctionArn": "review_await_manual",
         "CloseReviewFunctionArn": "review_close",
+        "RouteFunctionArn": "route_application",
     },
     description="Carries an application from RECEIVED through review to a decision (routing and signing come later).",
 )
@@ -279,6 +280,11 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Review step: puts the application in its branch's manual review queue with the task token.",
     ),
     Function(
+        name="route_application",
+        uses={"config": Access.READ, "applications": Access.READ_WRITE, "quotas": Access.READ_WRITE},
+        description="Origination step: fund routing within quotas; the offer or NO_FUNDER (or, failed, releases).",
+    ),
+    Function(
         name="review_close",
         uses={"applications": Access.READ_WRITE},
         description="Review step: records the review's end (approved for routing, rejected, expired, failed).",
@@ -305,6 +311,7 @@ COMMON_ENV: tuple[str, ...] = (
     "CREDIT_BUREAU_MODE",  # "simulator" (sandboxes, the local stack) or "http"
     "CREDIT_BUREAU_URL",
     "CREDIT_REPORT_VALIDITY_DAYS",
+    "FUNDER_GATEWAY_MODE",  # "simulator" (sandboxes, the local stack) or "http"
 )
 
 

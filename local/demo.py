@@ -76,7 +76,7 @@ def reviews(stack: LocalStack) -> None:
     from local.people import person
 
     partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
-    ends = {"ROUTING", "REJECTED", "EXPIRED", "MANUAL_REVIEW"}
+    ends = {"OFFERED", "NO_FUNDER", "REJECTED", "EXPIRED", "MANUAL_REVIEW"}
     print("== Review (审批): credit bureau (simulated), anti-fraud, rules, scorecard, decision ==")  # noqa: T201
     cases = [(452, "a clean credit file"), (911, "overdue at the bureau now"), (920, "12 lender inquiries in 3 months (多头借贷)")]
     waiting = None
@@ -93,7 +93,7 @@ def reviews(stack: LocalStack) -> None:
         queue = requests.get(f"{stack.api_url}/backoffice/reviews", headers=reviewer, timeout=10).json()
         print(f"  东城 reviewer's queue: {[i['application_id'] for i in queue['items']]}")  # noqa: T201
         answer = requests.post(f"{stack.api_url}/backoffice/reviews/{waiting}", headers=reviewer, json={"outcome": "APPROVE", "comment": "电核通过:本人确认借款用途"}, timeout=10)
-        shown = wait_for_status(partner, waiting, {"ROUTING", "REJECTED"})
+        shown = wait_for_status(partner, waiting, {"OFFERED", "NO_FUNDER", "REJECTED"})
         print(f"  the reviewer approves ({answer.status_code}) -> {shown['status']} limit={shown['decision']['approved_limit']} rate={shown['decision']['annual_rate']}\n")  # noqa: T201
 
 

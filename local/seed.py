@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from chalicelib.domain.branch import Branch
@@ -34,9 +35,26 @@ def seed_review() -> None:
         config_repository.put_branch_overrides(document["product_code"], document["branch_code"], document)
     for path in sorted((SAMPLE / "scorecards").glob("*.json")):
         config_repository.put_scorecard(path.stem, json.loads(path.read_text(encoding="utf-8")))
+    seed_funding()
     for raw in json.loads((SAMPLE / "operators.json").read_text(encoding="utf-8")):
         operator = Operator.model_validate(raw)
         config_repository.put_operator(f"OPERATOR_TOKEN#{token_key(operator_token(operator.operator_id))}", operator)
+
+
+# The local stack's simulated funders: the participating bank times out (so routing moves on).
+LOCAL_FUNDER_SIMULATOR = {"approval_rate": {"BR_DONGCHENG": 1.0, "BR_XICHENG": 1.0, "BR_CHAOYANG": 1.0, "PB_HUAXIA_JOINT": 1.0}, "timeouts": [], "seed": "local"}
+
+
+def seed_funding() -> None:
+    """Funders with their total quotas, the products' funding channels and routing rules."""
+    from chalicelib.persistence import quotas
+
+    for raw in json.loads((SAMPLE / "funders.json").read_text(encoding="utf-8")):
+        config_repository.put_funder(raw)
+        quotas.set_limit("FUNDER", raw["code"], "TOTAL", Decimal(raw["quotas"]["total"]))
+    for path in sorted((SAMPLE / "product_funding").glob("*.json")):
+        config_repository.put_product_funding(json.loads(path.read_text(encoding="utf-8")))
+    config_repository.put_funder_simulator(LOCAL_FUNDER_SIMULATOR)
 
 
 def seed(business_date: date | None = None) -> dict[str, str]:

@@ -56,6 +56,7 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "CREDIT_BUREAU_MODE": "simulator",
         "CREDIT_BUREAU_URL": "https://credit-gateway.invalid",
         "CREDIT_REPORT_VALIDITY_DAYS": "30",
+        "FUNDER_GATEWAY_MODE": "simulator",
     }
 
 

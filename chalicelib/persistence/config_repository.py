@@ -153,6 +153,45 @@ def put_blacklisted(kind: str, value_hash: str, reason: str) -> None:
     ConfigItem(f"BLACKLIST#{kind}#{value_hash}", "ENTRY", value=reason).save()
 
 
+def funders() -> tuple[Any, ...]:
+    """Every funder (one partition, one query)."""
+    from chalicelib.domain.funding import Funder
+
+    def load() -> tuple[Any, ...]:
+        return tuple(Funder.model_validate(item.document) for item in ConfigItem.query("FUNDER"))
+
+    return _cache.get((ConfigItem.Meta.table_name, "FUNDER"), load)
+
+
+def product_funding(product_code: str) -> Any:
+    from chalicelib.domain.funding import ProductFunding
+
+    return _cached(f"FUNDING#{product_code}", "CURRENT", lambda item: ProductFunding.model_validate(item.document))
+
+
+def funder_simulator() -> dict[str, Any]:
+    """The simulated funders' behaviour (sandboxes and the local stack): approval rates, timeouts."""
+    return _cached("SIMULATOR#FUNDERS", "CURRENT", lambda item: item.document) or {}
+
+
+def put_funder(document: dict[str, Any]) -> None:
+    from chalicelib.domain.funding import Funder
+
+    funder = Funder.model_validate(document)
+    ConfigItem("FUNDER", funder.code, document=document).save()
+
+
+def put_product_funding(document: dict[str, Any]) -> None:
+    from chalicelib.domain.funding import ProductFunding
+
+    funding = ProductFunding.model_validate(document)
+    ConfigItem(f"FUNDING#{funding.product_code}", "CURRENT", document=document).save()
+
+
+def put_funder_simulator(document: dict[str, Any]) -> None:
+    ConfigItem("SIMULATOR#FUNDERS", "CURRENT", document=document).save()
+
+
 def operator(key: str) -> Operator | None:
     """An operator by ``OPERATOR#<iam principal arn>`` or ``OPERATOR_TOKEN#<sha256 of a local token>``."""
     return _cached(key, "PROFILE", lambda item: Operator.model_validate(item.document))

@@ -106,6 +106,7 @@ class ApplicationItem(LazyModel):
     decision = JSONAttribute(null=True)  # outcome, reasons, limit, rate, score
     trail = JSONAttribute(null=True)  # everything the decision rested on, for "why" a year later
     task_token = UnicodeAttribute(null=True)  # the waiting manual review's Step Functions token
+    offer = JSONAttribute(null=True)  # the funder(s), shares, amount, rate, term and expiry of an offer
     by_branch_status = ByBranchStatus()
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)

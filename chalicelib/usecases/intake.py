@@ -171,6 +171,13 @@ def _partner_view_of(decision: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: decision.get(k) for k in ("outcome", "reasons", "approved_limit", "annual_rate")}
 
 
+def _partner_offer(offer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The offer as the partner shows it to the borrower (not the bank's internal reservation)."""
+    if not offer:
+        return None
+    return {k: offer.get(k) for k in ("amount", "annual_rate", "term_months", "funders", "joint", "expires_at")}
+
+
 def view(partner: Partner, application_id: str) -> dict[str, Any]:
     """What the owning partner may see of an application; another partner's is not found."""
     item = applications.get(application_id) if application_id.startswith("AP") else None
@@ -182,7 +189,7 @@ def view(partner: Partner, application_id: str) -> dict[str, Any]:
         "status": item.status,
         "branch_code": item.branch_code,
         "decision": _partner_view_of(item.decision),
-        "offer": None,
+        "offer": _partner_offer(item.offer),
         "loan_id": None,
         "created_at": item.created_at,
         "updated_at": item.updated_at,

@@ -100,14 +100,17 @@ def prepared(function: str) -> dict:
     from chalicelib.usecases import intake, review
     from tests.support.applications import person
 
-    if not function.startswith("review_"):
+    if not function.startswith(("review_", "route_")):
         return {}
-    received = intake.submit(config_repository.partner("P_DEMO"), person(920), NoWorkflow())
+    received = intake.submit(config_repository.partner("P_DEMO"), person(452 if function.startswith("route_") else 920), NoWorkflow())
     event = dict(load_event(f"{function}.json"), application_id=received.application_id)
-    if function in ("review_decide", "review_await_manual", "review_close"):
+    if function in ("review_decide", "review_await_manual", "review_close", "route_application"):
         event["report_key"] = review.query_bureau(received.application_id)["report_key"]
     if function == "review_close":
         review.await_manual(received.application_id, "token")
+    if function == "route_application":
+        assert review.decide(received.application_id, event.pop("report_key"))["outcome"] == "APPROVE"
+        review.close(received.application_id, "APPROVED")
     return event
 
 
@@ -118,7 +121,7 @@ def invocations(secrets, event):
         "api_handler:applications": lambda: app.app(signed_sample(secrets["P_DEMO"], "api_application_request.json"), LambdaContext("api_handler")),
         "advance_business_date": lambda: app.advance_business_date(load_event("advance_business_date.json"), LambdaContext("advance_business_date")),
         "start_day_end": lambda: app.start_day_end(load_event("schedule_start_day_end.json"), LambdaContext("start_day_end")),
-        **{name: step(name) for name in ("review_query_bureau", "review_decide", "review_await_manual", "review_close")},
+        **{name: step(name) for name in ("review_query_bureau", "review_decide", "review_await_manual", "review_close", "route_application")},
     }
 
 

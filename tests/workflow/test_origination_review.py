@@ -53,11 +53,11 @@ def finished(sfn, aws, application_id):
 
 def test_a_clean_applicant_is_approved_for_routing_with_a_limit_and_a_rate(sfn, aws, post_signed):
     item = finished(sfn, aws, submit(post_signed, person(CLEAN)))
-    assert item.status == "ROUTING"
+    assert item.status == "OFFERED"
     assert item.decision["outcome"] == "APPROVE"
     assert item.decision["approved_limit"] and item.decision["annual_rate"]
     assert item.trail["bureau"]["source"] == "SIMULATOR" and item.trail["rule_results"]
-    assert item.branch_status == "BR_DONGCHENG#ROUTING"
+    assert item.branch_status == "BR_DONGCHENG#OFFERED"
 
 
 def test_a_current_overdue_is_rejected_with_its_reason(sfn, aws, post_signed):
@@ -72,7 +72,7 @@ def reviewer_post(client, application_id, outcome, operator="reviewer.dongcheng"
     return client.http.post(f"/backoffice/reviews/{application_id}", headers=headers, body=body)
 
 
-@pytest.mark.parametrize("outcome, status", [("APPROVE", "ROUTING"), ("REJECT", "REJECTED")])
+@pytest.mark.parametrize("outcome, status", [("APPROVE", "OFFERED"), ("REJECT", "REJECTED")])
 def test_a_referred_application_waits_for_a_reviewer_of_its_branch(sfn, aws, post_signed, client, outcome, status):
     application_id = submit(post_signed, person(MANY_INQUIRIES))
     item = until_status(application_id, {"MANUAL_REVIEW"})
@@ -112,7 +112,7 @@ def test_a_review_left_too_long_expires(sfn, aws, post_signed, monkeypatch):
 def test_a_bureau_timeout_is_retried_and_then_answered(sfn, aws, post_signed):
     application_id = submit(post_signed, person(TIMEOUT_ONCE))
     item = finished(sfn, aws, application_id)
-    assert item.status in ("ROUTING", "REJECTED", "MANUAL_REVIEW") and "BUREAU_UNAVAILABLE" not in (item.decision or {}).get("reasons", [])
+    assert item.status in ("OFFERED", "NO_FUNDER", "REJECTED", "MANUAL_REVIEW") and "BUREAU_UNAVAILABLE" not in (item.decision or {}).get("reasons", [])
     history = sfn.get_execution_history(executionArn=execution_of(aws, application_id))["events"]
     failures = [e for e in history if e["type"] in ("TaskFailed", "LambdaFunctionFailed")]
     assert len(failures) == 1 and "BureauTimeout" in json.dumps(failures[0], default=str)
@@ -152,14 +152,14 @@ def test_a_branch_s_override_applies_to_its_applications(sfn, aws, post_signed):
     at_xicheng = finished(sfn, aws, submit(post_signed, xicheng))
     at_dongcheng = finished(sfn, aws, submit(post_signed, dongcheng))
     assert at_xicheng.branch_code == "BR_XICHENG" and "R_INCOME_MIN" in at_xicheng.decision["reasons"]
-    assert at_dongcheng.status == "ROUTING"
+    assert at_dongcheng.status == "OFFERED"
     assert at_xicheng.trail["policy"]["branch_code"] == "BR_XICHENG"
 
 
 def test_a_mobile_shared_by_too_many_people_is_refused(sfn, aws, post_signed):
     shared = {"applicant__mobile": "13912345678"}
     outcomes = [finished(sfn, aws, submit(post_signed, person(s, **shared))) for s in (454, 455, 456)]
-    assert [o.status for o in outcomes[:2]] == ["ROUTING", "ROUTING"]
+    assert [o.status for o in outcomes[:2]] == ["OFFERED", "OFFERED"]
     assert outcomes[2].status == "REJECTED" and "F_MOBILE_SHARED" in outcomes[2].decision["reasons"]
 
 
@@ -179,5 +179,5 @@ def test_the_partner_sees_the_decision_but_not_the_score(sfn, aws, post_signed, 
     finished(sfn, aws, application_id)
     path = f"/v1/applications/{application_id}"
     shown = json.loads(client.http.get(path, headers=signed_headers("P_DEMO", aws.secrets["P_DEMO"], "GET", path, b"")).body)
-    assert shown["status"] == "ROUTING"
+    assert shown["status"] == "OFFERED"
     assert set(shown["decision"]) == {"outcome", "reasons", "approved_limit", "annual_rate"}

@@ -1,0 +1,170 @@
+"""Fund routing (资金路由): the approved amount to a funder (or a joint set), within quotas.
+
+The product's channels are ranked by its routing rules (``domain/routing.py``);
+skipped channels stay in the trail with their reasons. Each channel tried
+reserves quota for every share in one transaction (funder total and daily, and
+the customer's limit with that funder), then asks its funders; a funder that
+does not answer within its timeout has refused. A refusal releases the
+reservation and the next channel is tried; the first channel whose funders all
+approve makes the offer (OFFERED). All refusing, and no own-funds fallback
+left: NO_FUNDER. The trail (each channel, each funder's answer or timeout, the
+time taken) is stored with the application.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from chalicelib import settings
+from chalicelib.domain.application_status import ApplicationStatus as S
+from chalicelib.domain.funding import FunderKind
+from chalicelib.domain.money import format_amount
+from chalicelib.domain.routing import NoRoutingRules, RoutingContext, plan
+from chalicelib.persistence import applications, config_repository, quotas
+from chalicelib.ports.funders import FunderGateway, FunderTimeout, FundingRequest
+from chalicelib.usecases.origination import ApplicationNotFound
+
+OFFER_HOURS = 72
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@functools.cache
+def _simulated(settings_json: str) -> FunderGateway:
+    import json
+
+    from chalicelib.ports.funders import SimulatedFunderGateway
+
+    conf = json.loads(settings_json)
+    return SimulatedFunderGateway(
+        approval_rate=conf.get("approval_rate", 1.0), timeouts=frozenset(conf.get("timeouts", ())), seed=conf.get("seed", "0")
+    )
+
+
+def gateway() -> FunderGateway:
+    """The configured funder gateway: the simulator (sandboxes, the local stack; its settings are
+    configuration data ``SIMULATOR#FUNDERS``) or the funders' APIs."""
+    if settings.env("FUNDER_GATEWAY_MODE", "simulator") != "simulator":
+        raise NotImplementedError("funder API endpoints and credentials are not configured in this stage")
+    import json
+
+    return _simulated(json.dumps(config_repository.funder_simulator(), sort_keys=True))
+
+
+def _quota_parts(shares: dict[str, Decimal], customer_id: str, today: Any) -> list[quotas.QuotaPart]:
+    parts = []
+    for funder, amount in shares.items():
+        parts += [
+            quotas.QuotaPart("FUNDER", funder, "TOTAL", amount),
+            quotas.QuotaPart("FUNDER", funder, today, amount),
+            quotas.QuotaPart("CUSTOMER", f"{funder}.{customer_id}", "TOTAL", amount),
+        ]
+    return parts
+
+
+def _ensure_quotas(funders: dict[str, Any], shares: dict[str, Decimal], customer_id: str, today: Any) -> None:
+    """Today's daily item and the customer's item are made on first use from the funder's quotas."""
+    for code in shares:
+        limits = funders[code].quotas
+        if quotas.usage("FUNDER", code, today) is None:
+            quotas.set_limit("FUNDER", code, today, limits.daily)
+        if quotas.usage("CUSTOMER", f"{code}.{customer_id}", "TOTAL") is None:
+            quotas.set_limit("CUSTOMER", f"{code}.{customer_id}", "TOTAL", limits.per_customer)
+
+
+def _ask(port: FunderGateway, funder: Any, request: FundingRequest) -> dict[str, Any]:
+    started = time.perf_counter()
+    if funder.kind is FunderKind.OWN_FUNDS:
+        answer = {"approved": True, "reference": f"OWN-{request.application_id}"}
+    else:
+        try:
+            found = port.ask(request, funder.answer_timeout_seconds)
+            answer = {"approved": found.approved, "reference": found.reference, "reason": found.reason}
+        except FunderTimeout:
+            answer = {"approved": False, "reason": "TIMEOUT"}
+    return {"funder": funder.code, **answer, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def route(application_id: str, port: FunderGateway | None = None) -> dict[str, Any]:
+    item = applications.get(application_id)
+    if item is None:
+        raise ApplicationNotFound(application_id)
+    if item.status in (S.OFFERED.value, S.NO_FUNDER.value):  # a retried step: already routed
+        return {"application_id": application_id, "status": item.status}
+    now = _now()
+    funding = config_repository.product_funding(item.product_code)
+    if funding is None:
+        raise NoRoutingRules(f"product {item.product_code} has no routing rules (产品未配置产品路由规则)")
+    funders = {f.code: f for f in config_repository.funders()}
+    amount = Decimal(item.decision["approved_limit"])
+    lent = {code: (u[0] - u[1]) for code in funders if (u := quotas.usage("FUNDER", code, "TOTAL"))}
+    context = RoutingContext(
+        amount=amount, borrower_province=item.application["applicant"]["id_number"][:2], lent_so_far=lent, now=now
+    )
+    routing = plan(funding, funders, context)
+    today = quotas.day(config_repository.business_date())
+    port = port or gateway()
+    attempts = []
+    for candidate in routing.to_try():
+        shares = dict(candidate.shares)
+        reservation = f"{application_id}.{candidate.channel.code}"
+        _ensure_quotas(funders, shares, item.customer_id, today)
+        if not quotas.reserve(reservation, _quota_parts(shares, item.customer_id, today), now):
+            attempts.append({"channel": candidate.channel.code, "result": "QUOTA_REFUSED", "answers": []})
+            continue
+        answers = []
+        for code, share in shares.items():
+            request = FundingRequest(
+                application_id=application_id,
+                funder_code=code,
+                amount=share,
+                term_months=item.application["term_months"],
+                annual_rate=Decimal(item.decision["annual_rate"]),
+                borrower_id_hash=item.id_hash,
+                branch_code=item.branch_code,
+            )
+            answers.append(_ask(port, funders[code], request))
+            if not answers[-1]["approved"]:
+                break
+        if all(a["approved"] for a in answers) and len(answers) == len(shares):
+            attempts.append({"channel": candidate.channel.code, "result": "APPROVED", "answers": answers})
+            offer = {
+                "channel": candidate.channel.code,
+                "joint": len(shares) > 1,
+                "funders": [{"funder": code, "amount": format_amount(share)} for code, share in shares.items()],
+                "amount": format_amount(amount),
+                "annual_rate": item.decision["annual_rate"],
+                "term_months": item.application["term_months"],
+                "reservation": reservation,
+                "expires_at": (now + timedelta(hours=OFFER_HOURS)).isoformat(),
+            }
+            return _finish(item, S.OFFERED, routing, attempts, now, offer=offer)
+        quotas.release(reservation, now)
+        attempts.append({"channel": candidate.channel.code, "result": "REFUSED", "answers": answers})
+    return _finish(item, S.NO_FUNDER, routing, attempts, now)
+
+
+def _finish(item: Any, status: S, routing: Any, attempts: list[dict[str, Any]], now: datetime, offer: dict | None = None) -> dict[str, Any]:
+    trail = {**(item.trail or {}), "routing": {**routing.trail(), "attempts": attempts, "routed_at": now.isoformat()}}
+    applications.transition(item.application_id, status.value, {S.ROUTING.value}, now.isoformat(), offer=offer, trail=trail)
+    return {"application_id": item.application_id, "status": status.value}
+
+
+def routing_failed(application_id: str) -> dict[str, Any]:
+    """A routing step that failed for good: release whatever it reserved; NO_FUNDER with a reason."""
+    item = applications.get(application_id)
+    if item is None:
+        raise ApplicationNotFound(application_id)
+    now = _now()
+    funding = config_repository.product_funding(item.product_code)
+    channels = [c.code for c in funding.channels] + (["OWN_FUNDS_FALLBACK"] if funding and funding.own_funds_fallback else []) if funding else []
+    for code in channels:  # releasing what was never reserved, or was released, changes nothing
+        quotas.release(f"{application_id}.{code}", now)
+    decision = {**(item.decision or {}), "reasons": [*(item.decision or {}).get("reasons", []), "ROUTING_ERROR"]}
+    applications.transition(application_id, S.NO_FUNDER.value, {S.ROUTING.value}, now.isoformat(), decision=decision)
+    return {"application_id": application_id, "status": S.NO_FUNDER.value}
