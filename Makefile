@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/cold_start.py
 	$(PY) bench/intake.py
 	$(PY) bench/review.py
+	$(PY) bench/routing.py
 
 clean:
 	rm -rf $(VENV) chalice.out infrastructure/cdk.out infrastructure/chalice.out .pytest_cache .hypothesis

@@ -86,6 +86,9 @@ def reviews(stack: LocalStack) -> None:
         decision = shown["decision"] or {}
         print(f"  {story:45s} -> {shown['status']:13s} {decision.get('outcome')} reasons={decision.get('reasons')} "  # noqa: T201
               f"limit={decision.get('approved_limit')} rate={decision.get('annual_rate')}")
+        if shown.get("offer"):
+            routes = " -> ".join(f"{a['channel']}:{a['result']}" for a in shown["routing"])
+            print(f"      routed {routes}; offer {shown['offer']['funders']}")  # noqa: T201
         if shown["status"] == "MANUAL_REVIEW":
             waiting = received["application_id"]
     if waiting:
@@ -94,7 +97,9 @@ def reviews(stack: LocalStack) -> None:
         print(f"  东城 reviewer's queue: {[i['application_id'] for i in queue['items']]}")  # noqa: T201
         answer = requests.post(f"{stack.api_url}/backoffice/reviews/{waiting}", headers=reviewer, json={"outcome": "APPROVE", "comment": "电核通过:本人确认借款用途"}, timeout=10)
         shown = wait_for_status(partner, waiting, {"OFFERED", "NO_FUNDER", "REJECTED"})
-        print(f"  the reviewer approves ({answer.status_code}) -> {shown['status']} limit={shown['decision']['approved_limit']} rate={shown['decision']['annual_rate']}\n")  # noqa: T201
+        print(f"  the reviewer approves ({answer.status_code}) -> {shown['status']} limit={shown['decision']['approved_limit']} rate={shown['decision']['annual_rate']}")  # noqa: T201
+        if shown.get("offer"):
+            print(f"      offer {shown['offer']['funders']}, expires {shown['offer']['expires_at']}\n")  # noqa: T201
 
 
 def main() -> int:

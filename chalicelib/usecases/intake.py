@@ -178,6 +178,17 @@ def _partner_offer(offer: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: offer.get(k) for k in ("amount", "annual_rate", "term_months", "funders", "joint", "expires_at")}
 
 
+def _partner_routing(trail: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The routing trail: each channel tried, each funder's answer (or timeout) and its time."""
+    routing = (trail or {}).get("routing")
+    if not routing:
+        return None
+    return [
+        {"channel": a["channel"], "result": a["result"], "answers": [{k: x.get(k) for k in ("funder", "approved", "reason", "ms")} for x in a["answers"]]}
+        for a in routing.get("attempts", [])
+    ]
+
+
 def view(partner: Partner, application_id: str) -> dict[str, Any]:
     """What the owning partner may see of an application; another partner's is not found."""
     item = applications.get(application_id) if application_id.startswith("AP") else None
@@ -193,5 +204,6 @@ def view(partner: Partner, application_id: str) -> dict[str, Any]:
         "loan_id": None,
         "created_at": item.created_at,
         "updated_at": item.updated_at,
+        "routing": _partner_routing(item.trail),
         "application": item.application,
     }

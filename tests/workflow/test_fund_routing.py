@@ -120,3 +120,5 @@ def test_the_partner_sees_the_offer(sfn, aws, post_signed, client):
     shown = json.loads(client.http.get(path, headers=signed_headers("P_DEMO", aws.secrets["P_DEMO"], "GET", path, b"")).body)
     assert shown["status"] == "OFFERED"
     assert set(shown["offer"]) == {"amount", "annual_rate", "term_months", "funders", "joint", "expires_at"}
+    assert shown["routing"][-1]["result"] == "APPROVED"
+    assert set(shown["routing"][-1]["answers"][0]) == {"funder", "approved", "reason", "ms"}
