@@ -83,19 +83,17 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable, Protocol
-from urllib.parse import urlsplit
 
 from chalicelib.domain.identity import check_character, parse_resident_id
 from chalicelib.domain.masking import mask_id_number, mask_name, scrub
 from chalicelib.domain.money import ZERO, format_amount, parse_amount, to_fen
-from chalicelib.domain.signing import sign
+from chalicelib.ports.signed_http import Failed, NoAnswer, SignedPoster, Unreachable, endpoint
 
 PURPOSES = frozenset({"LOAN_APPROVAL"})
 REPORTS_PATH = "/v1/reports"
@@ -333,37 +331,17 @@ class HttpCreditBureau:
         http: Any = None,
         clock: Callable[[], float] = time.time,
     ):
-        parts = urlsplit(base_url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise ValueError("base_url must be an http(s) URL without a query string")
-        if not client_id or not client_secret:
-            raise ValueError("client_id and client_secret are required")
         if isinstance(timeout_seconds, bool) or not isinstance(timeout_seconds, (int, float)) or not timeout_seconds > 0:
             raise ValueError("timeout_seconds must be more than 0")
-        self._url = base_url.rstrip("/") + REPORTS_PATH
-        self._path = urlsplit(self._url).path
-        self._client_id = client_id
-        self._secret = client_secret
+        self._url = endpoint(base_url, REPORTS_PATH)
+        self._poster = SignedPoster(client_id, client_secret, http, clock)
         self._timeout = float(timeout_seconds)
-        self._http = http
-        self._clock = clock
 
     def __repr__(self) -> str:  # never the secret
-        return f"HttpCreditBureau({self._url!r}, client_id={self._client_id!r})"
-
-    def _pool(self) -> Any:
-        if self._http is None:
-            import urllib3
-
-            self._http = urllib3.PoolManager(retries=False)
-        return self._http
+        return f"HttpCreditBureau({self._url!r}, client_id={self._poster.client_id!r})"
 
     def query(self, query: BureauQuery) -> CreditReport:
         check_query(query)
-        import urllib3
-        from urllib3.exceptions import HTTPError, NewConnectionError
-        from urllib3.exceptions import TimeoutError as Urllib3Timeout
-
         rid = request_id(query)
         body = json.dumps(
             {
@@ -378,34 +356,15 @@ class HttpCreditBureau:
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
-        timestamp = str(int(self._clock()))
-        nonce = secrets.token_hex(16)
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Accept": "application/json",
-            "X-Client-Id": self._client_id,
-            "X-Timestamp": timestamp,
-            "X-Nonce": nonce,
-            "X-Signature": sign(self._secret, "POST", self._path, timestamp, nonce, body),
-            "X-Request-Id": rid,
-        }
         try:
-            response = self._pool().request(
-                "POST",
-                self._url,
-                body=body,
-                headers=headers,
-                timeout=urllib3.Timeout(total=self._timeout),
-                retries=False,
-                redirect=False,
-            )
-        except NewConnectionError as exc:  # a subclass of ConnectTimeoutError: test it first
-            raise BureauUnavailable(f"credit bureau gateway unreachable: {type(exc).__name__}") from None
-        except Urllib3Timeout:
+            status, data = self._poster.post(self._url, body, rid, self._timeout)
+        except Unreachable as exc:
+            raise BureauUnavailable(f"credit bureau gateway unreachable: {exc}") from None
+        except NoAnswer:
             raise BureauTimeout(f"credit bureau gateway gave no answer within {self._timeout:g} s") from None
-        except (HTTPError, OSError) as exc:
-            raise BureauUnavailable(f"credit bureau gateway failed: {type(exc).__name__}") from None
-        return self._report(query, response.status, response.data)
+        except Failed as exc:
+            raise BureauUnavailable(f"credit bureau gateway failed: {exc}") from None
+        return self._report(query, status, data)
 
     def _report(self, query: BureauQuery, status: int, data: bytes) -> CreditReport:
         if 400 <= status < 500 and status != 429:

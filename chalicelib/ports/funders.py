@@ -36,17 +36,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Protocol
-from urllib.parse import urlsplit
 
 from chalicelib.domain.masking import scrub
 from chalicelib.domain.money import format_amount, format_rate, to_fen
-from chalicelib.domain.signing import sign
+from chalicelib.ports.signed_http import Failed, NoAnswer, SignedPoster, Unreachable, endpoint
 
 FUNDING_PATH = "/v1/funding-requests"
 FUNDER_ERROR = "FUNDER_ERROR"
@@ -133,60 +131,25 @@ class HttpFunderGateway:
     ):
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are required")
-        self._urls: dict[str, str] = {}
-        for code, base_url in base_urls.items():
-            parts = urlsplit(base_url or "")
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-                raise ValueError(f"{code}: base_url must be an http(s) URL without a query string")
-            self._urls[code] = base_url.rstrip("/") + FUNDING_PATH
-        self._client_id = client_id
-        self._secret = client_secret
-        self._http = http
-        self._clock = clock
+        self._urls = {code: endpoint(base_url, FUNDING_PATH, f"{code}: base_url") for code, base_url in base_urls.items()}
+        self._poster = SignedPoster(client_id, client_secret, http, clock)
 
     def __repr__(self) -> str:  # never the secret
-        return f"HttpFunderGateway({sorted(self._urls)!r}, client_id={self._client_id!r})"
-
-    def _pool(self) -> Any:
-        if self._http is None:
-            import urllib3
-
-            self._http = urllib3.PoolManager(retries=False)
-        return self._http
+        return f"HttpFunderGateway({sorted(self._urls)!r}, client_id={self._poster.client_id!r})"
 
     def ask(self, request: FundingRequest, timeout_seconds: float) -> FundingAnswer:
-        import urllib3
-        from urllib3.exceptions import HTTPError, NewConnectionError
-        from urllib3.exceptions import TimeoutError as Urllib3Timeout
-
         timeout = _check_timeout(timeout_seconds)
         url = self._urls.get(request.funder_code)
         if url is None:
             raise ValueError(f"no URL configured for funder {request.funder_code}")
         body = json.dumps(request.to_wire(), separators=(",", ":")).encode("utf-8")
-        timestamp = str(int(self._clock()))
-        nonce = secrets.token_hex(16)
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Accept": "application/json",
-            "X-Client-Id": self._client_id,
-            "X-Timestamp": timestamp,
-            "X-Nonce": nonce,
-            "X-Signature": sign(self._secret, "POST", urlsplit(url).path, timestamp, nonce, body),
-            "X-Request-Id": request_id(request),
-        }
         try:
-            response = self._pool().request(
-                "POST", url, body=body, headers=headers,
-                timeout=urllib3.Timeout(total=timeout), retries=False, redirect=False,
-            )
-        except NewConnectionError:  # a subclass of ConnectTimeoutError: test it first
-            return FundingAnswer(False, reason=FUNDER_ERROR)
-        except Urllib3Timeout:
+            status, data = self._poster.post(url, body, request_id(request), timeout)
+        except NoAnswer:
             raise FunderTimeout(f"funder {request.funder_code} gave no answer within {timeout:g} s") from None
-        except (HTTPError, OSError):
+        except (Unreachable, Failed):
             return FundingAnswer(False, reason=FUNDER_ERROR)
-        return _answer(response.status, response.data)
+        return _answer(status, data)
 
 
 def _answer(status: int, data: bytes) -> FundingAnswer:
