@@ -102,6 +102,31 @@ def reviews(stack: LocalStack) -> None:
             print(f"      offer {shown['offer']['funders']}, expires {shown['offer']['expires_at']}\n")  # noqa: T201
 
 
+def routing(stack: LocalStack) -> None:
+    """Fund routing when a funder times out, and when every funder refuses (own funds)."""
+    from chalicelib.persistence import config_repository
+    from local.people import person
+    from local.seed import LOCAL_FUNDER_SIMULATOR
+
+    partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
+    print("== Fund routing (资金路由) ==")  # noqa: T201
+    scenes = [
+        ("the participating bank times out", {**LOCAL_FUNDER_SIMULATOR, "timeouts": ["PB_HUAXIA_JOINT"]}, 453),
+        ("every funder refuses", {**LOCAL_FUNDER_SIMULATOR, "approval_rate": 0.0}, 454),
+    ]
+    for story, simulator, sequence in scenes:
+        config_repository.put_funder_simulator(simulator)  # the local stack reads configuration uncached
+        received = partner.post("/v1/applications", person(sequence)).json()
+        shown = wait_for_status(partner, received["application_id"], {"OFFERED", "NO_FUNDER", "REJECTED"})
+        tried = "; ".join(
+            f"{a['channel']}: {a['result']}" + "".join(f" ({x['funder']} {x['reason'] or 'approved'})" for x in a["answers"] if not x["approved"])
+            for a in shown.get("routing") or []
+        )
+        print(f"  {story}: {tried or 'not routed'} -> {shown['status']} {(shown.get('offer') or {}).get('funders')}")  # noqa: T201
+    config_repository.put_funder_simulator(LOCAL_FUNDER_SIMULATOR)
+    print()  # noqa: T201
+
+
 def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the demo prints what matters itself
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # a short run: no EMF lines among the tables
@@ -122,6 +147,7 @@ def main() -> int:
         print(f"A wrongly signed request answers {unsigned.status_code}: {unsigned.json()['code']}\n")  # noqa: T201
         applications(stack)
         reviews(stack)
+        routing(stack)
     print("Local stack stopped.")  # noqa: T201
     return 0
 
