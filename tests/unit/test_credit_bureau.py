@@ -6,14 +6,12 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -39,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 1, 15, 10, 30, tzinfo=CST)
 BRANCH = "B_COUNTY_01"
+from tests.support.http_stub import StubServer
 
 
 def subject_hash(id_number: str) -> str:
@@ -369,51 +368,14 @@ SUMMARY = {
 }
 
 
-class Gateway:
+class Gateway(StubServer):
     """A tiny 征信前置 on 127.0.0.1: ``respond`` decides each answer as (status, body, delay)."""
 
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.respond: Callable[[dict[str, Any]], tuple[int, Any, float]] = lambda request: (
-            200,
-            {"report_id": "RPT-0001", "queried_at": "2026-01-15T10:30:05+08:00", "summary": SUMMARY},
-            0.0,
-        )
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                request = {"path": self.path, "headers": dict(self.headers), "body": body}
-                gateway.requests.append(request)
-                status, payload, delay = gateway.respond(request)
-                if delay:
-                    time.sleep(delay)
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (timeout test)
-                    pass
-
-            def log_message(self, *args: Any) -> None:  # keep the test output quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        self.thread.start()
+        super().__init__((200, {"report_id": "RPT-0001", "queried_at": "2026-01-15T10:30:05+08:00", "summary": SUMMARY}, 0.0))
 
     def client(self, timeout_seconds: float = 2.0, base_url: str | None = None) -> HttpCreditBureau:
         return HttpCreditBureau(base_url or self.url, CLIENT_ID, SECRET, timeout_seconds, clock=lambda: 1768444200.0)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -25,6 +24,7 @@ from chalicelib.ports.funders import (
 
 CLIENT_ID = "zhudai-test"
 SECRET = "funder-secret-for-tests"
+from tests.support.http_stub import StubServer
 
 
 def make_request(application_id: str = "APP-1", funder: str = "F001") -> FundingRequest:
@@ -125,51 +125,14 @@ def test_the_simulator_checks_its_settings():
 # -- over HTTP --------------------------------------------------------------------------------
 
 
-class Funder:
+class Funder(StubServer):
     """A tiny funder on 127.0.0.1: ``respond`` decides each answer as (status, body, delay)."""
 
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.respond: Callable[[dict[str, Any]], tuple[int, Any, float]] = lambda request: (
-            200,
-            {"approved": True, "reference": "FND-0001"},
-            0.0,
-        )
-        funder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                request = {"path": self.path, "headers": dict(self.headers), "body": body}
-                funder.requests.append(request)
-                status, payload, delay = funder.respond(request)
-                if delay:
-                    time.sleep(delay)
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (timeout test)
-                    pass
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        self.thread.start()
+        super().__init__((200, {"approved": True, "reference": "FND-0001"}, 0.0))
 
     def gateway(self) -> HttpFunderGateway:
         return HttpFunderGateway({"F001": self.url}, CLIENT_ID, SECRET, clock=lambda: 1768444200.0)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
