@@ -12,10 +12,8 @@ time: the machine may be shared.
 """
 from __future__ import annotations
 
-import argparse
 import collections
 import json
-import os
 import random
 import sys
 import time
@@ -25,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from one_core import arguments, pin_to_one_core  # noqa: E402
 from chalicelib.domain.antifraud import FraudFacts, check  # noqa: E402
 from chalicelib.domain.decision import ReviewPolicy, decide  # noqa: E402
 from chalicelib.domain.product import Product  # noqa: E402
@@ -103,16 +102,8 @@ def synthetic(rng: random.Random, terms: tuple[int, ...]) -> tuple[dict, FraudFa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=20261123)
-    args = parser.parse_args()
-
-    if hasattr(os, "sched_setaffinity"):
-        try:
-            os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-        except OSError:
-            pass
+    args = arguments(__doc__.splitlines()[0])
+    pin_to_one_core()
     product = Product.model_validate_json((SAMPLES / "products" / "CONSUMER_STD.json").read_text(encoding="utf-8"))
     policy = ReviewPolicy.model_validate_json((SAMPLES / "review_policies" / "CONSUMER_STD.json").read_text(encoding="utf-8"))
     branch = policy.with_overrides(json.loads((SAMPLES / "review_policies" / "overrides" / "BR_XICHENG.json").read_text(encoding="utf-8")))

@@ -13,9 +13,7 @@ Prints decisions per second; never asserts on time: the machine may be shared.
 """
 from __future__ import annotations
 
-import argparse
 import collections
-import os
 import random
 import sys
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from one_core import arguments, pin_to_one_core  # noqa: E402
 from chalicelib.domain.funding import Channel, ChannelShare, Funder, ProductFunding  # noqa: E402
 from chalicelib.domain.routing import RoutingContext, plan  # noqa: E402
 
@@ -96,16 +95,8 @@ def applications(rng: random.Random, count: int, codes: list[str]) -> list[Routi
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=20261123)
-    args = parser.parse_args()
-
-    if hasattr(os, "sched_setaffinity"):
-        try:
-            os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-        except OSError:
-            pass
+    args = arguments(__doc__.splitlines()[0])
+    pin_to_one_core()
     rng = random.Random(args.seed)
     pool = funders(rng)
     codes = list(pool)
