@@ -46,9 +46,12 @@ LOCAL_FUNDER_SIMULATOR = {"approval_rate": {"BR_DONGCHENG": 1.0, "BR_XICHENG": 1
 
 
 def seed_funding() -> None:
-    """Funders with their total quotas, the products' funding channels and routing rules."""
+    """Funders and branches with their total quotas, the products' funding channels and routing rules."""
     from chalicelib.persistence import quotas
 
+    for raw in json.loads((SAMPLE / "branches.json").read_text(encoding="utf-8")):
+        if raw.get("quotas"):
+            quotas.set_limit("BRANCH", raw["branch_code"], "TOTAL", Decimal(raw["quotas"]["total"]))
     for raw in json.loads((SAMPLE / "funders.json").read_text(encoding="utf-8")):
         config_repository.put_funder(raw)
         quotas.set_limit("FUNDER", raw["code"], "TOTAL", Decimal(raw["quotas"]["total"]))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.lending_quotas import LendingQuotas
+
 
 class Branch(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -10,3 +12,6 @@ class Branch(BaseModel):
     branch_code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")
     name: str = Field(min_length=1, max_length=64)
     division_codes: tuple[str, ...] = Field(default=(), description="6-digit county codes served (ID digits 1-6)")
+    # The branch's own lending limits (额度管控) for the loans it books, whoever funds them;
+    # None: the branch sets none beyond its funders'.
+    quotas: LendingQuotas | None = None

@@ -33,6 +33,8 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.domain.lending_quotas import LendingQuotas
+
 CHINA_TIME = timezone(timedelta(hours=8), "UTC+08:00")
 
 _CODE = r"^[A-Z][A-Z0-9_]{0,31}$"
@@ -104,22 +106,6 @@ class AcceptanceHours(BaseModel):
         return opened_on is not None and (self.weekdays is None or opened_on in self.weekdays)
 
 
-class FunderQuotas(BaseModel):
-    """Lending quotas in yuan: in all, per day, per customer (reserved when a funder is tried)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    total: Decimal = Field(ge=0, decimal_places=2)
-    daily: Decimal = Field(ge=0, decimal_places=2)
-    per_customer: Decimal = Field(ge=0, decimal_places=2)
-
-    @model_validator(mode="after")
-    def _within_total(self) -> "FunderQuotas":
-        if self.daily > self.total or self.per_customer > self.total:
-            raise ValueError("daily and per_customer quotas must not exceed the total quota")
-        return self
-
-
 class Funder(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -132,7 +118,7 @@ class Funder(BaseModel):
     acceptance_hours: AcceptanceHours | None = None  # None: always open
     service_fee_rate: Decimal = Field(ge=0, le=1, decimal_places=8)  # annual, "0.0150" = 1.5%
     answer_timeout_seconds: float = Field(gt=0, le=600)  # no answer by then counts as a refusal
-    quotas: FunderQuotas
+    quotas: LendingQuotas
 
     def open_at(self, now: datetime) -> bool:
         return self.acceptance_hours is None or self.acceptance_hours.contains(now)

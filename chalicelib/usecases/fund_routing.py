@@ -56,7 +56,9 @@ def gateway() -> FunderGateway:
     return _simulated(json.dumps(config_repository.funder_simulator(), sort_keys=True))
 
 
-def _quota_parts(shares: dict[str, Decimal], customer_id: str, today: Any) -> list[quotas.QuotaPart]:
+def _quota_parts(shares: dict[str, Decimal], branch: Any, customer_id: str, today: str) -> list[quotas.QuotaPart]:
+    """What one try takes: each funder's share from its total, daily and per-customer quotas, and
+    the whole amount from the branch's (the bank that books the loan), when it sets quotas."""
     parts = []
     for funder, amount in shares.items():
         parts += [
@@ -64,17 +66,31 @@ def _quota_parts(shares: dict[str, Decimal], customer_id: str, today: Any) -> li
             quotas.QuotaPart("FUNDER", funder, today, amount),
             quotas.QuotaPart("CUSTOMER", f"{funder}.{customer_id}", "TOTAL", amount),
         ]
+    if branch is not None and branch.quotas is not None:
+        amount = sum(shares.values(), Decimal(0))
+        parts += [
+            quotas.QuotaPart("BRANCH", branch.branch_code, "TOTAL", amount),
+            quotas.QuotaPart("BRANCH", branch.branch_code, today, amount),
+            quotas.QuotaPart("BRANCH_CUSTOMER", f"{branch.branch_code}.{customer_id}", "TOTAL", amount),
+        ]
     return parts
 
 
-def _ensure_quotas(funders: dict[str, Any], shares: dict[str, Decimal], customer_id: str, today: Any) -> None:
-    """Today's daily item and the customer's item are made on first use from the funder's quotas."""
+def _ensure(kind: str, code: str, period: str, limit: Decimal) -> None:
+    if quotas.usage(kind, code, period) is None:
+        quotas.set_limit(kind, code, period, limit)
+
+
+def _ensure_quotas(funders: dict[str, Any], shares: dict[str, Decimal], branch: Any, customer_id: str, today: str) -> None:
+    """Today's daily items and the customer's items are made on first use from the configured quotas
+    (the totals are set when a funder or a branch is configured)."""
     for code in shares:
         limits = funders[code].quotas
-        if quotas.usage("FUNDER", code, today) is None:
-            quotas.set_limit("FUNDER", code, today, limits.daily)
-        if quotas.usage("CUSTOMER", f"{code}.{customer_id}", "TOTAL") is None:
-            quotas.set_limit("CUSTOMER", f"{code}.{customer_id}", "TOTAL", limits.per_customer)
+        _ensure("FUNDER", code, today, limits.daily)
+        _ensure("CUSTOMER", f"{code}.{customer_id}", "TOTAL", limits.per_customer)
+    if branch is not None and branch.quotas is not None:
+        _ensure("BRANCH", branch.branch_code, today, branch.quotas.daily)
+        _ensure("BRANCH_CUSTOMER", f"{branch.branch_code}.{customer_id}", "TOTAL", branch.quotas.per_customer)
 
 
 def _ask(port: FunderGateway, funder: Any, request: FundingRequest) -> dict[str, Any]:
@@ -108,13 +124,14 @@ def route(application_id: str, port: FunderGateway | None = None) -> dict[str, A
     )
     routing = plan(funding, funders, context)
     today = quotas.day(config_repository.business_date())
+    branch = config_repository.branch(item.branch_code) if item.branch_code else None
     port = port or gateway()
     attempts = []
     for candidate in routing.to_try():
         shares = dict(candidate.shares)
         reservation = f"{application_id}.{candidate.channel.code}"
-        _ensure_quotas(funders, shares, item.customer_id, today)
-        if not quotas.reserve(reservation, _quota_parts(shares, item.customer_id, today), now):
+        _ensure_quotas(funders, shares, branch, item.customer_id, today)
+        if not quotas.reserve(reservation, _quota_parts(shares, branch, item.customer_id, today), now):
             attempts.append({"channel": candidate.channel.code, "result": "QUOTA_REFUSED", "answers": []})
             continue
         answers = []

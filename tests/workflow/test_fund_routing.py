@@ -103,6 +103,30 @@ def test_a_funder_out_of_quota_is_passed_over(sfn, aws, post_signed):
     assert item.status == "OFFERED" and item.offer["channel"] != first.code
 
 
+def test_the_branch_quota_is_reserved_with_the_funders_and_given_back_on_refusal(sfn, aws, post_signed):
+    simulate(approval_rate={"BR_DONGCHENG": 0.0, "BR_XICHENG": 1.0, "BR_CHAOYANG": 1.0, "PB_HUAXIA_JOINT": 1.0})
+    item = routed(sfn, aws, post_signed)
+    assert item.status == "OFFERED"
+    amount = Decimal(item.offer["amount"])
+    limit, remaining = quotas.usage("BRANCH", item.branch_code, "TOTAL")
+    assert limit - remaining == amount  # the approved try only; refused tries gave theirs back
+    today = quotas.day(config_repository.business_date())
+    daily_limit, daily_remaining = quotas.usage("BRANCH", item.branch_code, today)
+    assert daily_limit - daily_remaining == amount
+    assert quotas.usage("BRANCH_CUSTOMER", f"{item.branch_code}.{item.customer_id}", "TOTAL")[1] == Decimal("500000.00") - amount
+
+
+def test_a_branch_out_of_quota_stops_every_channel_and_own_funds_too(sfn, aws, post_signed):
+    quotas.set_limit("BRANCH", "BR_DONGCHENG", "TOTAL", Decimal("100.00"))
+    item = routed(sfn, aws, post_signed)
+    assert item.branch_code == "BR_DONGCHENG"
+    assert item.status == "NO_FUNDER"
+    assert {a["result"] for a in item.trail["routing"]["attempts"]} == {"QUOTA_REFUSED"}
+    for funder in ("BR_DONGCHENG", "BR_XICHENG", "BR_CHAOYANG", "PB_HUAXIA_JOINT", "OWN_FUNDS"):
+        limit, remaining = quotas.usage("FUNDER", funder, "TOTAL")
+        assert limit == remaining, funder
+
+
 def test_a_product_without_routing_rules_ends_in_no_funder_with_the_reason(sfn, aws, post_signed):
     from chalicelib.persistence.models import ConfigItem
 
