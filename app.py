@@ -55,6 +55,20 @@ def get_application(application_id):
     return http.answer(lambda: applications.view(app.current_request, application_id))
 
 
+@app.route("/v1/credit-lines/{credit_line_id}", methods=["GET"])
+def get_credit_line(credit_line_id):
+    from chalicelib.api import credit_lines, http
+
+    return http.answer(lambda: credit_lines.view(app.current_request, credit_line_id))
+
+
+@app.route("/v1/credit-lines/{credit_line_id}/drawdowns", methods=["POST"])
+def draw_on_credit_line(credit_line_id):
+    from chalicelib.api import credit_lines, http
+
+    return http.answer(lambda: credit_lines.drawdown(app.current_request, credit_line_id))
+
+
 @app.route("/backoffice/reviews", methods=["GET"], authorizer=operators)
 def review_queue():
     from chalicelib.api import backoffice, http

@@ -203,9 +203,13 @@ class ProductFunding(BaseModel):
     routing_rules: tuple[RoutingRule, ...] = ()
     own_funds_fallback: str | None = Field(default=None, pattern=_CODE)
     mode: FundingMode = FundingMode.SINGLE_APPROVAL
+    # CREDIT_LINE only: how long a line may be drawn after it is opened.
+    line_validity_months: int | None = Field(default=None, ge=1, le=120)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ProductFunding":
+        if (self.mode is FundingMode.CREDIT_LINE) != (self.line_validity_months is not None):
+            raise ValueError("line_validity_months is required for a CREDIT_LINE product and only for one")
         codes = [channel.code for channel in self.channels]
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:

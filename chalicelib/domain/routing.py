@@ -314,6 +314,43 @@ def plan(
     )
 
 
+CREDIT_LINE_RULE = "credit_line"  # the "rule" of a drawdown's plan: the line's own channel
+
+
+def drawdown_plan(
+    product_code: str,
+    line_channel: Channel,
+    product_funding: ProductFunding | None,
+    funders: Mapping[str, Funder] | Iterable[Funder],
+    context: RoutingContext,
+) -> RoutingPlan:
+    """A drawdown on a credit line (用信): the line's channel alone, then the product's own funds.
+
+    The product's routing rules are not consulted: the line's funders approved the
+    line and take its drawdowns. They are still skipped when not cooperating, short
+    of position or outside their hours (the trail says why). Without a funding
+    configuration, or without own funds, the drawdown fails when the line's funders
+    refuse (``NO_FUNDER``).
+    """
+    indexed = funders if isinstance(funders, Mapping) else funders_by_code(funders)
+    missing = [code for code in line_channel.funder_codes if code not in indexed]
+    if missing:
+        raise RoutingConfigError(f"the credit line's funders do not exist: {', '.join(missing)}")
+    fallback = None
+    if product_funding is not None and product_funding.own_funds_fallback is not None:
+        _checked_funders(product_funding, indexed)
+        own = Channel.single(FALLBACK_CHANNEL_CODE, product_funding.own_funds_fallback)
+        fallback = _candidate(2, own, indexed, context, fallback=True)
+    return RoutingPlan(
+        product_code=product_code,
+        mode=FundingMode.CREDIT_LINE,
+        amount=context.amount,
+        rules=(CREDIT_LINE_RULE,),
+        candidates=(_candidate(1, line_channel, indexed, context),),
+        fallback=fallback,
+    )
+
+
 __all__ = [
     "FALLBACK_CHANNEL_CODE",
     "NOT_COOPERATING",
@@ -328,6 +365,7 @@ __all__ = [
     "RoutingPlan",
     "SortKey",
     "balance",
+    "drawdown_plan",
     "fee_rate",
     "joint_shares",
     "plan",

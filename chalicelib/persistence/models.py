@@ -107,6 +107,8 @@ class ApplicationItem(LazyModel):
     trail = JSONAttribute(null=True)  # everything the decision rested on, for "why" a year later
     task_token = UnicodeAttribute(null=True)  # the waiting manual review's Step Functions token
     offer = JSONAttribute(null=True)  # the funder(s), shares, amount, rate, term and expiry of an offer
+    kind = UnicodeAttribute(null=True)  # None: an application; "DRAWDOWN": a drawdown on a credit line
+    credit_line_id = UnicodeAttribute(null=True)  # the line a drawdown draws on, or the line an application opened
     by_branch_status = ByBranchStatus()
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)

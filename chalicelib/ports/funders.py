@@ -18,7 +18,11 @@ The funder interface (assumed)
 ``POST {base_url}/v1/funding-requests`` with a JSON body::
 
     {"request_id", "application_id", "amount": "12000.00", "term_months": 12,
-     "annual_rate": "0.0720", "borrower_id_hash", "branch_code"}
+     "annual_rate": "0.0720", "borrower_id_hash", "branch_code",
+     "purpose": "LOAN" | "CREDIT_LINE" | "DRAWDOWN", "credit_line_id" (drawdowns)}
+
+``purpose``: one loan (单笔单批), a revolving line of ``amount`` (授信), or a
+drawdown of ``amount`` on a line the funder approved before (用信).
 
 headers ``X-Client-Id``, ``X-Timestamp``, ``X-Nonce``, ``X-Signature`` (as the
 bureau gateway) and ``X-Request-Id`` (the same for the same application and
@@ -47,6 +51,7 @@ from chalicelib.domain.money import format_amount, format_rate, to_fen
 from chalicelib.ports.signed_http import Failed, NoAnswer, SignedPoster, Unreachable, endpoint
 
 FUNDING_PATH = "/v1/funding-requests"
+PURPOSES = ("LOAN", "CREDIT_LINE", "DRAWDOWN")
 FUNDER_ERROR = "FUNDER_ERROR"
 FUNDER_REJECTED = "FUNDER_REJECTED"
 FUNDER_DECLINED = "FUNDER_DECLINED"
@@ -65,8 +70,14 @@ class FundingRequest:
     annual_rate: Decimal
     borrower_id_hash: str  # the keyed hash of the ID number, never the number
     branch_code: str
+    purpose: str = "LOAN"  # LOAN (单笔单批), CREDIT_LINE (approve a line, 授信), DRAWDOWN (用信 on a line)
+    credit_line_id: str | None = None  # the line a drawdown draws on
 
     def __post_init__(self) -> None:
+        if self.purpose not in PURPOSES:
+            raise ValueError(f"purpose: must be one of {', '.join(PURPOSES)}")
+        if (self.purpose == "DRAWDOWN") != (self.credit_line_id is not None):
+            raise ValueError("credit_line_id: required for a DRAWDOWN and only for one")
         for name in ("application_id", "funder_code", "borrower_id_hash", "branch_code"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -87,6 +98,8 @@ class FundingRequest:
             "annual_rate": format_rate(self.annual_rate),
             "borrower_id_hash": self.borrower_id_hash,
             "branch_code": self.branch_code,
+            "purpose": self.purpose,
+            **({"credit_line_id": self.credit_line_id} if self.credit_line_id else {}),
         }
 
 

@@ -2,13 +2,19 @@
 
 The product's channels are ranked by its routing rules (``domain/routing.py``);
 skipped channels stay in the trail with their reasons. Each channel tried
-reserves quota for every share in one transaction (funder total and daily, and
-the customer's limit with that funder), then asks its funders; a funder that
-does not answer within its timeout has refused. A refusal releases the
-reservation and the next channel is tried; the first channel whose funders all
-approve makes the offer (OFFERED). All refusing, and no own-funds fallback
-left: NO_FUNDER. The trail (each channel, each funder's answer or timeout, the
-time taken) is stored with the application.
+reserves quota in one transaction (each funder's share from its total, daily
+and per-customer quotas; the whole amount from the branch's total, daily and
+per-customer quotas), then asks its funders; a funder that does not answer
+within its timeout has refused. A refusal releases the reservation and the
+next channel is tried; the first channel whose funders all approve makes the
+offer (OFFERED). All refusing, and no own-funds fallback left: NO_FUNDER. The
+trail (each channel, each funder's answer or timeout, the time taken) is
+stored with the application.
+
+Credit lines (``domain/credit_line.py``): for a ``CREDIT_LINE`` product the
+approving channel opens a line (授信) of the approved limit, and nothing is
+reserved; a drawdown (用信) goes to the line's channel alone, then to own
+funds, and reserves from the line's ``LINE`` quota too.
 """
 from __future__ import annotations
 
@@ -20,10 +26,11 @@ from typing import Any
 
 from chalicelib import settings
 from chalicelib.domain.application_status import ApplicationStatus as S
-from chalicelib.domain.funding import FunderKind
+from chalicelib.domain.credit_line import DRAWDOWN, LINE_QUOTA_KIND, CreditLine, CreditLineStatus, credit_line_id, expiry
+from chalicelib.domain.funding import FunderKind, FundingMode
 from chalicelib.domain.money import format_amount
-from chalicelib.domain.routing import NoRoutingRules, RoutingContext, plan
-from chalicelib.persistence import applications, config_repository, quotas
+from chalicelib.domain.routing import FALLBACK_CHANNEL_CODE, NoRoutingRules, RoutingConfigError, RoutingContext, drawdown_plan, plan
+from chalicelib.persistence import applications, config_repository, credit_lines, quotas
 from chalicelib.ports.funders import FunderGateway, FunderTimeout, FundingRequest
 from chalicelib.usecases.origination import ApplicationNotFound
 
@@ -106,7 +113,41 @@ def _ask(port: FunderGateway, funder: Any, request: FundingRequest) -> dict[str,
     return {"funder": funder.code, **answer, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
+def _request(item: Any, funder_code: str, amount: Decimal, purpose: str) -> FundingRequest:
+    return FundingRequest(
+        application_id=item.application_id,
+        funder_code=funder_code,
+        amount=amount,
+        term_months=item.application["term_months"],
+        annual_rate=Decimal(item.decision["annual_rate"]),
+        borrower_id_hash=item.id_hash,
+        branch_code=item.branch_code,
+        purpose=purpose,
+        credit_line_id=item.credit_line_id if purpose == DRAWDOWN else None,
+    )
+
+
+def _plan(item: Any, funding: Any, funders: dict[str, Any], context: RoutingContext) -> tuple[Any, str, list[quotas.QuotaPart]]:
+    """The routing plan, the purpose told to funders, and what every try reserves besides the funders' and branch's."""
+    if item.kind == DRAWDOWN:
+        line = credit_lines.get(item.credit_line_id or "")
+        if line is None:
+            raise RoutingConfigError(f"the credit line {item.credit_line_id} of drawdown {item.application_id} does not exist")
+        routing = drawdown_plan(item.product_code, line.channel, funding, funders, context)
+        return routing, DRAWDOWN, [quotas.QuotaPart(LINE_QUOTA_KIND, line.credit_line_id, quotas.TOTAL, context.amount)]
+    if funding is None:
+        raise NoRoutingRules(f"product {item.product_code} has no routing rules (产品未配置产品路由规则)")
+    routing = plan(funding, funders, context)
+    return routing, ("CREDIT_LINE" if funding.mode is FundingMode.CREDIT_LINE else "LOAN"), []
+
+
 def route(application_id: str, port: FunderGateway | None = None) -> dict[str, Any]:
+    """Route an approved application (a loan, or a line to open) or a drawdown on a line.
+
+    A loan or a drawdown reserves quota for each try; a line application reserves
+    nothing (money is lent, and quota taken, by its drawdowns): the approving
+    funder opens the line.
+    """
     item = applications.get(application_id)
     if item is None:
         raise ApplicationNotFound(application_id)
@@ -114,15 +155,14 @@ def route(application_id: str, port: FunderGateway | None = None) -> dict[str, A
         return {"application_id": application_id, "status": item.status}
     now = _now()
     funding = config_repository.product_funding(item.product_code)
-    if funding is None:
-        raise NoRoutingRules(f"product {item.product_code} has no routing rules (产品未配置产品路由规则)")
     funders = {f.code: f for f in config_repository.funders()}
     amount = Decimal(item.decision["approved_limit"])
     lent = {code: (u[0] - u[1]) for code in funders if (u := quotas.usage("FUNDER", code, "TOTAL"))}
     context = RoutingContext(
         amount=amount, borrower_province=item.application["applicant"]["id_number"][:2], lent_so_far=lent, now=now
     )
-    routing = plan(funding, funders, context)
+    routing, purpose, line_parts = _plan(item, funding, funders, context)
+    reserves = purpose != "CREDIT_LINE"
     today = quotas.day(config_repository.business_date())
     branch = config_repository.branch(item.branch_code) if item.branch_code else None
     port = port or gateway()
@@ -130,46 +170,74 @@ def route(application_id: str, port: FunderGateway | None = None) -> dict[str, A
     for candidate in routing.to_try():
         shares = dict(candidate.shares)
         reservation = f"{application_id}.{candidate.channel.code}"
-        _ensure_quotas(funders, shares, branch, item.customer_id, today)
-        if not quotas.reserve(reservation, _quota_parts(shares, branch, item.customer_id, today), now):
-            attempts.append({"channel": candidate.channel.code, "result": "QUOTA_REFUSED", "answers": []})
-            continue
+        if reserves:
+            _ensure_quotas(funders, shares, branch, item.customer_id, today)
+            if not quotas.reserve(reservation, line_parts + _quota_parts(shares, branch, item.customer_id, today), now):
+                attempts.append({"channel": candidate.channel.code, "result": "QUOTA_REFUSED", "answers": []})
+                continue
         answers = []
         for code, share in shares.items():
-            request = FundingRequest(
-                application_id=application_id,
-                funder_code=code,
-                amount=share,
-                term_months=item.application["term_months"],
-                annual_rate=Decimal(item.decision["annual_rate"]),
-                borrower_id_hash=item.id_hash,
-                branch_code=item.branch_code,
-            )
-            answers.append(_ask(port, funders[code], request))
+            answers.append(_ask(port, funders[code], _request(item, code, share, purpose)))
             if not answers[-1]["approved"]:
                 break
         if all(a["approved"] for a in answers) and len(answers) == len(shares):
             attempts.append({"channel": candidate.channel.code, "result": "APPROVED", "answers": answers})
             offer = {
+                "type": purpose,
                 "channel": candidate.channel.code,
                 "joint": len(shares) > 1,
                 "funders": [{"funder": code, "amount": format_amount(share)} for code, share in shares.items()],
                 "amount": format_amount(amount),
                 "annual_rate": item.decision["annual_rate"],
                 "term_months": item.application["term_months"],
-                "reservation": reservation,
+                "reservation": reservation if reserves else None,
+                "credit_line_id": item.credit_line_id,
                 "expires_at": (now + timedelta(hours=OFFER_HOURS)).isoformat(),
             }
+            if purpose == "CREDIT_LINE":
+                line = _open_line(item, candidate.channel, funding, amount, now)
+                offer.update(credit_line_id=line.credit_line_id, line_expires_on=line.expires_on.isoformat())
+                return _finish(item, S.OFFERED, routing, attempts, now, offer=offer, credit_line_id=line.credit_line_id)
             return _finish(item, S.OFFERED, routing, attempts, now, offer=offer)
-        quotas.release(reservation, now)
+        if reserves:
+            quotas.release(reservation, now)
         attempts.append({"channel": candidate.channel.code, "result": "REFUSED", "answers": answers})
     return _finish(item, S.NO_FUNDER, routing, attempts, now)
 
 
-def _finish(item: Any, status: S, routing: Any, attempts: list[dict[str, Any]], now: datetime, offer: dict | None = None) -> dict[str, Any]:
+def _open_line(item: Any, channel: Any, funding: Any, limit: Decimal, now: datetime) -> Any:
+    """授信: the line the approving channel funds, usable from today's business date."""
+    opened_on = config_repository.business_date()
+    line = CreditLine(
+        credit_line_id=credit_line_id(item.application_id),
+        application_id=item.application_id,
+        partner_id=item.partner_id,
+        customer_id=item.customer_id,
+        branch_code=item.branch_code,
+        product_code=item.product_code,
+        limit=limit,
+        annual_rate=Decimal(item.decision["annual_rate"]),
+        channel=channel,
+        opened_on=opened_on,
+        expires_on=expiry(opened_on, funding.line_validity_months),
+        status=CreditLineStatus.ACTIVE,
+    )
+    return credit_lines.open_line(line, item.id_hash, now.isoformat())
+
+
+def _finish(item: Any, status: S, routing: Any, attempts: list[dict[str, Any]], now: datetime, offer: dict | None = None, **attributes: Any) -> dict[str, Any]:
     trail = {**(item.trail or {}), "routing": {**routing.trail(), "attempts": attempts, "routed_at": now.isoformat()}}
-    applications.transition(item.application_id, status.value, {S.ROUTING.value}, now.isoformat(), offer=offer, trail=trail)
+    applications.transition(item.application_id, status.value, {S.ROUTING.value}, now.isoformat(), offer=offer, trail=trail, **attributes)
     return {"application_id": item.application_id, "status": status.value}
+
+
+def _channel_codes(item: Any) -> list[str]:
+    """Every channel a routing of this application may have reserved for."""
+    funding = config_repository.product_funding(item.product_code)
+    codes = [c.code for c in funding.channels] if funding else []
+    if item.kind == DRAWDOWN and (line := credit_lines.get(item.credit_line_id or "")) is not None:
+        codes.append(line.channel.code)
+    return codes + [FALLBACK_CHANNEL_CODE]
 
 
 def routing_failed(application_id: str) -> dict[str, Any]:
@@ -178,10 +246,11 @@ def routing_failed(application_id: str) -> dict[str, Any]:
     if item is None:
         raise ApplicationNotFound(application_id)
     now = _now()
-    funding = config_repository.product_funding(item.product_code)
-    channels = [c.code for c in funding.channels] + (["OWN_FUNDS_FALLBACK"] if funding and funding.own_funds_fallback else []) if funding else []
+    channels = _channel_codes(item)
     for code in channels:  # releasing what was never reserved, or was released, changes nothing
         quotas.release(f"{application_id}.{code}", now)
+    if item.kind != DRAWDOWN:  # a line this application opened before the step failed is closed
+        credit_lines.close(credit_line_id(application_id), now.isoformat())
     decision = {**(item.decision or {}), "reasons": [*(item.decision or {}).get("reasons", []), "ROUTING_ERROR"]}
     applications.transition(application_id, S.NO_FUNDER.value, {S.ROUTING.value}, now.isoformat(), decision=decision)
     return {"application_id": application_id, "status": S.NO_FUNDER.value}

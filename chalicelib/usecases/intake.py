@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
@@ -83,7 +83,8 @@ def _personal_data(application: StandardApplication) -> dict[str, str]:
     return {"name": a.name, "id_number": a.id_number, "mobile": a.mobile, "card_number": application.account.card_number}
 
 
-def _replay(claim: ApplicationItem, print_: str, sfn: Any) -> Received:
+def check_same_request(claim: ApplicationItem, print_: str) -> None:
+    """409 when the partner's number was used for a different body."""
     if claim.fingerprint != print_:
         raise Refused(
             Refusal.CONFLICT,
@@ -91,6 +92,10 @@ def _replay(claim: ApplicationItem, print_: str, sfn: Any) -> Received:
             f"partner_application_no {claim.partner_application_no} was used for a different application",
             [Violation("partner_application_no", "already used with a different body")],
         )
+
+
+def _replay(claim: ApplicationItem, print_: str, sfn: Any) -> Received:
+    check_same_request(claim, print_)
     item = applications.get(claim.application_id)
     if item is None:  # the winning duplicate's transaction is committed but not yet readable: it will start the workflow
         return Received(claim.application_id, ApplicationStatus.RECEIVED.value, created=False)
@@ -153,13 +158,21 @@ def submit(partner: Partner, payload: Any, sfn: Any) -> Received:
         created_at=now.isoformat(),
         updated_at=now.isoformat(),
     )
+    return store_once(
+        item, lambda: origination.start(sfn, application_id, _review_timeout(product)), lambda claim: _replay(claim, print_, sfn)
+    )
+
+
+def store_once(item: ApplicationItem, start: Callable[[], Any], replay: Callable[[ApplicationItem], Received]) -> Received:
+    """Store a new application (or drawdown) with its idempotency item and ``start`` its workflow;
+    when a concurrent duplicate won the partner's number, answer ``replay(its claim)``."""
     for attempt in range(CREATE_ATTEMPTS):
         if applications.create(item):
-            origination.start(sfn, application_id, _review_timeout(product))
-            return Received(application_id, ApplicationStatus.RECEIVED.value, created=True)
-        claim = applications.find(partner.partner_id, application.partner_application_no)
+            start()
+            return Received(item.application_id, item.status, created=True)
+        claim = applications.find(item.partner_id, item.partner_application_no)
         if claim is not None:  # a concurrent duplicate won
-            return _replay(claim, print_, sfn)
+            return replay(claim)
         time.sleep(0.02 * 2**attempt)  # its transaction is still in flight
     raise RuntimeError("could not store the application: contention on its partner application number")
 
@@ -175,7 +188,13 @@ def _partner_offer(offer: dict[str, Any] | None) -> dict[str, Any] | None:
     """The offer as the partner shows it to the borrower (not the bank's internal reservation)."""
     if not offer:
         return None
-    return {k: offer.get(k) for k in ("amount", "annual_rate", "term_months", "funders", "joint", "expires_at")}
+    shown = {k: offer.get(k) for k in ("type", "amount", "annual_rate", "term_months", "funders", "joint", "expires_at")}
+    shown["type"] = shown["type"] or "LOAN"  # offers made before lines existed
+    if offer.get("credit_line_id"):
+        shown["credit_line_id"] = offer["credit_line_id"]
+    if offer.get("line_expires_on"):
+        shown["line_expires_on"] = offer["line_expires_on"]
+    return shown
 
 
 def _partner_routing(trail: dict[str, Any] | None) -> list[dict[str, Any]] | None:
@@ -201,6 +220,8 @@ def view(partner: Partner, application_id: str) -> dict[str, Any]:
         "branch_code": item.branch_code,
         "decision": _partner_view_of(item.decision),
         "offer": _partner_offer(item.offer),
+        "kind": item.kind or "APPLICATION",
+        "credit_line_id": item.credit_line_id,
         "loan_id": None,
         "created_at": item.created_at,
         "updated_at": item.updated_at,

@@ -63,3 +63,36 @@ def test_the_statuses_are_the_code_s():
     from chalicelib.domain.application_status import ApplicationStatus
 
     assert SPEC["components"]["schemas"]["ApplicationStatus"]["enum"] == [s.value for s in ApplicationStatus]
+
+
+def test_the_drawdown_schema_matches_the_model_and_its_example_is_valid():
+    from chalicelib.domain.credit_line import DrawdownRequest
+
+    schema = SPEC["components"]["schemas"]["DrawdownRequest"]
+    assert set(schema["properties"]) == set(DrawdownRequest.model_fields)
+    assert set(schema["required"]) == {n for n, f in DrawdownRequest.model_fields.items() if f.is_required()}
+    DrawdownRequest.model_validate(SPEC["paths"]["/v1/credit-lines/{credit_line_id}/drawdowns"]["post"]["requestBody"]["content"]["application/json"]["example"])
+
+
+def test_a_real_credit_line_and_its_offer_fit_the_documented_shapes(aws, client):
+    from datetime import date
+    from decimal import Decimal
+
+    from chalicelib.domain.credit_line import CreditLine, CreditLineStatus
+    from chalicelib.domain.funding import Channel
+    from chalicelib.persistence import credit_lines
+    from chalicelib.usecases.intake import _partner_offer
+    from tests.support.signing import signed_headers
+
+    line = CreditLine(
+        "CL20261123-100000-0123456789", "AP20261123-100000-0123456789", "P_DEMO", "CU1", "BR_DONGCHENG", "CONSUMER_LINE",
+        Decimal("20000.00"), Decimal("0.0720"), Channel.single("CH", "BR_DONGCHENG"), date(2026, 11, 23), date(2027, 11, 23), CreditLineStatus.ACTIVE,
+    )
+    credit_lines.open_line(line, "hash", "2026-11-23T10:00:00+00:00")
+    path = f"/v1/credit-lines/{line.credit_line_id}"
+    body = json.loads(client.http.get(path, headers=signed_headers("P_DEMO", aws.secrets["P_DEMO"], "GET", path, b"")).body)
+    schema = SPEC["components"]["schemas"]["CreditLine"]
+    assert set(body) == set(schema["properties"]) and body["available"] == "20000.00"
+    offer = _partner_offer({"type": "CREDIT_LINE", "amount": "1.00", "annual_rate": "0.0720", "term_months": 12, "funders": [], "joint": False,
+                            "expires_at": "x", "credit_line_id": line.credit_line_id, "line_expires_on": "2027-11-23", "reservation": None, "channel": "CH"})
+    assert set(offer) <= set(SPEC["components"]["schemas"]["Offer"]["properties"])

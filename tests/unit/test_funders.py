@@ -156,6 +156,7 @@ def test_an_approval_is_signed_and_carries_the_request(funder: Funder):
         "annual_rate": "0.0720",
         "borrower_id_hash": "a" * 64,
         "branch_code": "B001",
+        "purpose": "LOAN",
     }
     headers = sent["headers"]
     assert headers["X-Client-Id"] == CLIENT_ID and headers["X-Timestamp"] == "1768444200"
@@ -213,3 +214,14 @@ def test_configuration_is_checked():
     assert SECRET not in repr(gateway)
     with pytest.raises(ValueError):
         gateway.ask(make_request(funder="F999"), 1.0)
+
+
+def test_a_drawdown_tells_the_funder_the_line_and_a_purpose_is_checked():
+    from dataclasses import replace
+
+    drawdown = replace(make_request(), purpose="DRAWDOWN", credit_line_id="CL1")
+    assert drawdown.to_wire()["purpose"] == "DRAWDOWN" and drawdown.to_wire()["credit_line_id"] == "CL1"
+    with pytest.raises(ValueError):
+        replace(make_request(), purpose="DRAWDOWN")
+    with pytest.raises(ValueError):
+        replace(make_request(), purpose="GIFT")

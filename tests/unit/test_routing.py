@@ -69,7 +69,10 @@ def joint(code: str, *parts: tuple[str, str]) -> Channel:
 
 
 def funding(channels, rules, fallback=None, mode="SINGLE_APPROVAL") -> ProductFunding:
-    return ProductFunding(product_code="CONSUMER_STD", channels=tuple(channels), routing_rules=tuple(rules), own_funds_fallback=fallback, mode=mode)
+    months = 12 if mode == "CREDIT_LINE" else None
+    return ProductFunding(
+        product_code="CONSUMER_STD", channels=tuple(channels), routing_rules=tuple(rules), own_funds_fallback=fallback, mode=mode, line_validity_months=months
+    )
 
 
 def context(**overrides) -> RoutingContext:

@@ -143,6 +143,7 @@ def test_the_partner_sees_the_offer(sfn, aws, post_signed, client):
     path = f"/v1/applications/{item.application_id}"
     shown = json.loads(client.http.get(path, headers=signed_headers("P_DEMO", aws.secrets["P_DEMO"], "GET", path, b"")).body)
     assert shown["status"] == "OFFERED"
-    assert set(shown["offer"]) == {"amount", "annual_rate", "term_months", "funders", "joint", "expires_at"}
+    assert set(shown["offer"]) == {"type", "amount", "annual_rate", "term_months", "funders", "joint", "expires_at"}
+    assert shown["offer"]["type"] == "LOAN" and shown["kind"] == "APPLICATION"
     assert shown["routing"][-1]["result"] == "APPROVED"
     assert set(shown["routing"][-1]["answers"][0]) == {"funder", "approved", "reason", "ms"}
