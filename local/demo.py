@@ -103,28 +103,72 @@ def reviews(stack: LocalStack) -> None:
 
 
 def routing(stack: LocalStack) -> None:
-    """Fund routing when a funder times out, and when every funder refuses (own funds)."""
+    """Fund routing: a funder that times out, a joint loan, and own funds when every funder refuses."""
     from chalicelib.persistence import config_repository
     from local.people import person
-    from local.seed import LOCAL_FUNDER_SIMULATOR
+    from local.seed import LOCAL_FUNDER_SIMULATOR, SAMPLE
 
     partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
     print("== Fund routing (资金路由) ==")  # noqa: T201
+    sample_funders = json.loads((SAMPLE / "funders.json").read_text(encoding="utf-8"))
+    closed = [f["code"] for f in sample_funders if f.get("acceptance_hours") and f["acceptance_hours"] != {"start": "00:00", "end": "24:00"}]
+    print(f"  (funders with acceptance hours, {', '.join(closed)}, are opened all day for these scenes, so they show the same at any hour)")  # noqa: T201
+    for raw in sample_funders:  # the local stack reads configuration uncached
+        config_repository.put_funder({**raw, "acceptance_hours": None})
+    branches_refuse = {"BR_XICHENG": 0.0, "BR_CHAOYANG": 0.0, "BR_DONGCHENG": 1.0, "PB_HUAXIA_JOINT": 1.0}
     scenes = [
-        ("the participating bank times out", {**LOCAL_FUNDER_SIMULATOR, "timeouts": ["PB_HUAXIA_JOINT"]}, 453),
+        ("a branch times out", {**LOCAL_FUNDER_SIMULATOR, "timeouts": ["BR_XICHENG"]}, 453),
+        ("the single-funder channels refuse: a joint loan", {**LOCAL_FUNDER_SIMULATOR, "approval_rate": branches_refuse}, 456),
+        ("... and the participating bank times out", {**LOCAL_FUNDER_SIMULATOR, "approval_rate": branches_refuse, "timeouts": ["PB_HUAXIA_JOINT"]}, 459),
         ("every funder refuses", {**LOCAL_FUNDER_SIMULATOR, "approval_rate": 0.0}, 454),
     ]
     for story, simulator, sequence in scenes:
-        config_repository.put_funder_simulator(simulator)  # the local stack reads configuration uncached
+        config_repository.put_funder_simulator(simulator)
         received = partner.post("/v1/applications", person(sequence)).json()
         shown = wait_for_status(partner, received["application_id"], {"OFFERED", "NO_FUNDER", "REJECTED"})
         tried = "; ".join(
             f"{a['channel']}: {a['result']}" + "".join(f" ({x['funder']} {x['reason'] or 'approved'})" for x in a["answers"] if not x["approved"])
             for a in shown.get("routing") or []
         )
-        print(f"  {story}: {tried or 'not routed'} -> {shown['status']} {(shown.get('offer') or {}).get('funders')}")  # noqa: T201
+        outcome = (shown.get("offer") or {}).get("funders") or (shown.get("decision") or {}).get("reasons")
+        print(f"  {story}: {tried or 'not routed'}\n      -> {shown['status']} {outcome}")  # noqa: T201
     config_repository.put_funder_simulator(LOCAL_FUNDER_SIMULATOR)
+    for raw in sample_funders:
+        config_repository.put_funder(raw)
     print()  # noqa: T201
+
+
+def credit_lines(stack: LocalStack) -> None:
+    """A revolving line (授信), two drawdowns (用信) to the line's funder, one more than is left."""
+    from chalicelib.persistence import config_repository
+    from local.people import person
+    from local.seed import LOCAL_FUNDER_SIMULATOR
+
+    partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
+    print("== Credit lines (循环授信 and 用信) ==")  # noqa: T201
+    received = partner.post("/v1/applications", person(455, product_code="CONSUMER_LINE", amount="30000.00", term_months=12)).json()
+    shown = wait_for_status(partner, received["application_id"], {"OFFERED", "NO_FUNDER", "REJECTED"})
+    offer = shown.get("offer") or {}
+    if offer.get("type") != "CREDIT_LINE":
+        print(f"  the line application ended {shown['status']}: {shown.get('decision')}\n")  # noqa: T201
+        return
+    line_id = offer["credit_line_id"]
+    line = partner.get(f"/v1/credit-lines/{line_id}").json()
+    print(f"  line {line_id}: limit {line['limit']} from {line['funders']}, usable until {line['expires_on']} (exclusive)")  # noqa: T201
+    draws = [("D-DEMO-1", "8000.00", None), ("D-DEMO-2", "6000.00", {**LOCAL_FUNDER_SIMULATOR, "approval_rate": 0.0})]
+    for number, amount, simulator in draws:
+        if simulator:
+            config_repository.put_funder_simulator(simulator)
+        body = {"partner_application_no": number, "amount": amount, "term_months": 6, "repayment_method": "EQUAL_INSTALLMENT", "purpose": "CONSUMPTION"}
+        drawdown = partner.post(f"/v1/credit-lines/{line_id}/drawdowns", body).json()
+        done = wait_for_status(partner, drawdown["application_id"], {"OFFERED", "NO_FUNDER"})
+        tried = " -> ".join(f"{a['channel']}:{a['result']}" for a in done.get("routing") or [])
+        story = "the line's funder refuses" if simulator else "the line's funder"
+        print(f"  drawdown {amount} ({story}): {tried} -> {done['status']} {(done.get('offer') or {}).get('funders')}")  # noqa: T201
+    config_repository.put_funder_simulator(LOCAL_FUNDER_SIMULATOR)
+    left = partner.get(f"/v1/credit-lines/{line_id}").json()["available"]
+    too_much = partner.post(f"/v1/credit-lines/{line_id}/drawdowns", {**body, "partner_application_no": "D-DEMO-3", "amount": "20000.00"})
+    print(f"  available now {left}; a drawdown of 20000.00 answers {too_much.status_code} {too_much.json()['details']}\n")  # noqa: T201
 
 
 def main() -> int:
@@ -148,6 +192,7 @@ def main() -> int:
         applications(stack)
         reviews(stack)
         routing(stack)
+        credit_lines(stack)
     print("Local stack stopped.")  # noqa: T201
     return 0
 

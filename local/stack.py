@@ -117,10 +117,15 @@ class LocalStack:
 
     def _serve_api(self, chalice_app: Any) -> None:
         from chalice.config import Config
-        from chalice.local import LocalDevServer
+        from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+        class Handler(ChaliceRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+                """Request lines go to the ``local.api`` logger (INFO), not straight to stderr."""
+                logging.getLogger("local.api").info(format, *args)
 
         config = Config.create(chalice_stage=STAGE, app_name=chalice_app.app_name, environment_variables=self.env)
-        self._api = LocalDevServer(chalice_app, config, host="127.0.0.1", port=self.api_port)
+        self._api = LocalDevServer(chalice_app, config, host="127.0.0.1", port=self.api_port, handler_cls=Handler)
         self._spawn(self._api.server.serve_forever)
 
     def _log_state_transitions(self, machines: dict[str, str]) -> None:
