@@ -29,7 +29,7 @@ from chalicelib.domain.application_status import ApplicationStatus as S
 from chalicelib.domain.credit_line import DRAWDOWN, LINE_QUOTA_KIND, CreditLine, CreditLineStatus, credit_line_id, expiry
 from chalicelib.domain.funding import FunderKind, FundingMode
 from chalicelib.domain.money import format_amount
-from chalicelib.domain.routing import FALLBACK_CHANNEL_CODE, NoRoutingRules, RoutingConfigError, RoutingContext, drawdown_plan, plan
+from chalicelib.domain.routing import FALLBACK_CHANNEL_CODE, NoRoutingRules, RoutingConfigError, RoutingContext, drawdown_plan, joint_shares, plan
 from chalicelib.persistence import applications, config_repository, credit_lines, quotas
 from chalicelib.ports.funders import FunderGateway, FunderTimeout, FundingRequest
 from chalicelib.usecases.origination import ApplicationNotFound
@@ -196,7 +196,15 @@ def route(application_id: str, port: FunderGateway | None = None) -> dict[str, A
             }
             if purpose == "CREDIT_LINE":
                 line = _open_line(item, candidate.channel, funding, amount, now)
-                offer.update(credit_line_id=line.credit_line_id, line_expires_on=line.expires_on.isoformat())
+                # A retried step finds the line its first run opened: the offer is that line's.
+                opened = joint_shares(amount, line.channel)
+                offer.update(
+                    channel=line.channel.code,
+                    joint=line.channel.joint,
+                    funders=[{"funder": code, "amount": format_amount(share)} for code, share in opened.items()],
+                    credit_line_id=line.credit_line_id,
+                    line_expires_on=line.expires_on.isoformat(),
+                )
                 return _finish(item, S.OFFERED, routing, attempts, now, offer=offer, credit_line_id=line.credit_line_id)
             return _finish(item, S.OFFERED, routing, attempts, now, offer=offer)
         if reserves:

@@ -177,3 +177,29 @@ def test_another_partner_s_line_is_not_found_and_a_closed_line_cannot_be_drawn(s
     credit_lines.close(line_id, datetime.now(timezone.utc).isoformat())
     response = draw(post_signed, line_id, "D0009")
     assert response.status_code == 422 and json.loads(response.body)["code"] == "CREDIT_LINE_NOT_USABLE"
+
+
+def test_a_retried_routing_step_offers_the_line_its_first_run_opened(sfn, aws, post_signed):
+    from chalicelib.persistence import applications
+    from chalicelib.persistence.models import ApplicationItem
+    from chalicelib.usecases import fund_routing
+
+    item = open_line(sfn, aws, post_signed)
+    first = credit_lines.get(item.credit_line_id)
+    # As if the step died after opening the line and before recording the offer; the funders now answer otherwise.
+    item.update(actions=[ApplicationItem.status.set("ROUTING")])
+    simulate(approval_rate={code: 0.0 for code in first.channel.funder_codes})
+    assert fund_routing.route(item.application_id)["status"] == "OFFERED"
+    again = applications.get(item.application_id)
+    assert again.offer["channel"] == first.channel.code and again.offer["credit_line_id"] == first.credit_line_id
+    assert credit_lines.get(item.credit_line_id) == first
+
+
+def test_a_line_application_whose_routing_fails_for_good_leaves_no_usable_line(sfn, aws, post_signed):
+    from chalicelib.persistence.models import ApplicationItem
+    from chalicelib.usecases import fund_routing
+
+    item = open_line(sfn, aws, post_signed)
+    item.update(actions=[ApplicationItem.status.set("ROUTING")])
+    assert fund_routing.routing_failed(item.application_id)["status"] == "NO_FUNDER"
+    assert credit_lines.get(item.credit_line_id).status.value == "CLOSED"
