@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) bench/intake.py
 	$(PY) bench/review.py
 	$(PY) bench/routing.py
+	$(PY) bench/reservations.py
 
 clean:
 	rm -rf $(VENV) chalice.out infrastructure/cdk.out infrastructure/chalice.out .pytest_cache .hypothesis
