@@ -83,6 +83,62 @@ def decide_review(application_id):
     return http.answer(lambda: backoffice.decide(app.current_request, application_id))
 
 
+@app.route("/backoffice/funders", methods=["GET"], authorizer=operators)
+def list_funders():
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.list_funders(app.current_request))
+
+
+@app.route("/backoffice/funders/{code}", methods=["GET"], authorizer=operators)
+def get_funder(code):
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.get_funder(app.current_request, code))
+
+
+@app.route("/backoffice/funders/{code}", methods=["PUT"], authorizer=operators)
+def put_funder(code):
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.put_funder(app.current_request, code))
+
+
+@app.route("/backoffice/products/{product_code}/funding", methods=["GET"], authorizer=operators)
+def get_product_funding(product_code):
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.get_funding(app.current_request, product_code))
+
+
+@app.route("/backoffice/products/{product_code}/funding", methods=["PUT"], authorizer=operators)
+def put_product_funding(product_code):
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.put_funding(app.current_request, product_code))
+
+
+@app.route("/backoffice/branches/{branch_code}/quotas", methods=["GET"], authorizer=operators)
+def get_branch_quotas(branch_code):
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.get_branch_quotas(app.current_request, branch_code))
+
+
+@app.route("/backoffice/branches/{branch_code}/quotas", methods=["PUT"], authorizer=operators)
+def put_branch_quotas(branch_code):
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.put_branch_quotas(app.current_request, branch_code))
+
+
+@app.route("/backoffice/config-history", methods=["GET"], authorizer=operators)
+def config_history():
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.config_history(app.current_request))
+
+
 @app.lambda_function(name="review_query_bureau")
 def review_query_bureau(event, context):
     """Origination step: REVIEWING; the credit report (raises BureauTimeout/BureauUnavailable to be retried)."""

@@ -238,7 +238,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="api_handler",
         uses={
-            "config": Access.READ,
+            "config": Access.READ_WRITE,  # the back office edits funders, products' funding, branches' quotas
+            "quotas": Access.READ_WRITE,  # ... and sets the TOTAL quota limits that follow them
             "partner_secrets": Access.READ,
             "secrets": Access.DECRYPT,
             "partner_guard": Access.READ_WRITE,

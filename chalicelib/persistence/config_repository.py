@@ -153,14 +153,17 @@ def put_blacklisted(kind: str, value_hash: str, reason: str) -> None:
     ConfigItem(f"BLACKLIST#{kind}#{value_hash}", "ENTRY", value=reason).save()
 
 
+FUNDERS = "FUNDER"
+
+
 def funders() -> tuple[Any, ...]:
     """Every funder (one partition, one query)."""
     from chalicelib.domain.funding import Funder
 
     def load() -> tuple[Any, ...]:
-        return tuple(Funder.model_validate(item.document) for item in ConfigItem.query("FUNDER"))
+        return tuple(Funder.model_validate(item.document) for item in ConfigItem.query(FUNDERS))
 
-    return _cache.get((ConfigItem.Meta.table_name, "FUNDER"), load)
+    return _cache.get((ConfigItem.Meta.table_name, FUNDERS), load)
 
 
 def product_funding(product_code: str) -> Any:
@@ -174,18 +177,27 @@ def funder_simulator() -> dict[str, Any]:
     return _cached("SIMULATOR#FUNDERS", "CURRENT", lambda item: item.document) or {}
 
 
+def _put_next_version(pk: str, sk: str, document: dict[str, Any]) -> None:
+    """Store a versioned item's document as its next version (1 when new), not audited.
+
+    For the seed and tools; the back office writes at an expected version, with an audit
+    record (``config_versions.write``). Moving the version up keeps an operator who read
+    the item before this write from overwriting it unawares."""
+    ConfigItem(pk, sk).update(actions=[ConfigItem.document.set(document), ConfigItem.version.add(1)])
+
+
 def put_funder(document: dict[str, Any]) -> None:
     from chalicelib.domain.funding import Funder
 
     funder = Funder.model_validate(document)
-    ConfigItem("FUNDER", funder.code, document=document).save()
+    _put_next_version(FUNDERS, funder.code, document)
 
 
 def put_product_funding(document: dict[str, Any]) -> None:
     from chalicelib.domain.funding import ProductFunding
 
     funding = ProductFunding.model_validate(document)
-    ConfigItem(f"FUNDING#{funding.product_code}", "CURRENT", document=document).save()
+    _put_next_version(f"FUNDING#{funding.product_code}", "CURRENT", document)
 
 
 def put_funder_simulator(document: dict[str, Any]) -> None:
@@ -221,7 +233,7 @@ def put_product(p: Product) -> None:
 
 
 def put_branch(b: Branch) -> None:
-    ConfigItem(BRANCHES, b.branch_code, document=b.model_dump(mode="json")).save()
+    _put_next_version(BRANCHES, b.branch_code, b.model_dump(mode="json"))
 
 
 def put_partner_mapping(partner_id: str, mapping: PartnerMapping) -> None:

@@ -51,6 +51,12 @@ class ConfigItem(LazyModel):
     Partners: ``PARTNER#<id>`` / ``PROFILE``; products: ``PRODUCT#<code>`` /
     ``CURRENT``; branches: ``BRANCH`` / ``<code>``; partner
     mappings: ``MAPPING#<partner_id>`` / ``CURRENT``; the business date: ``PLATFORM`` / ``BUSINESS_DATE``.
+
+    Funders (``FUNDER`` / ``<code>``), a product's funding (``FUNDING#<product>`` /
+    ``CURRENT``) and branches carry a ``version`` that every write moves up by one;
+    the back office changes them only at the version it read, and writes one audit
+    record per change (``AUDIT#<kind>#<code>`` / the zero-padded version) in the
+    same transaction (``chalicelib/persistence/config_versions.py``).
     """
 
     Meta = table_meta(resources.CONFIG_TABLE)
@@ -59,6 +65,7 @@ class ConfigItem(LazyModel):
     sk = UnicodeAttribute(range_key=True)
     document = JSONAttribute(null=True)
     value = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)  # editable configuration only (see above)
 
 
 class GuardItem(LazyModel):

@@ -329,6 +329,12 @@ def clear_cache() -> None:
         _shard_cache.clear()
 
 
+def shard_count(kind: str, code: str, period: Any) -> int | None:
+    """The quota's shard count as stored now (None when it is not configured): pass it to
+    ``set_limit`` to change only the limit of a quota, whatever its shape."""
+    return _shard_count(quota_key(kind, code), _period(period), fresh=True)
+
+
 # -- configuration -------------------------------------------------------------------------------
 
 

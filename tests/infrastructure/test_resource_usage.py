@@ -119,13 +119,15 @@ def invocations(secrets, event):
     return {
         "api_handler": lambda: app.app(signed_sample(secrets["P_DEMO"], "api_quote_request.json"), LambdaContext("api_handler")),
         "api_handler:applications": lambda: app.app(signed_sample(secrets["P_DEMO"], "api_application_request.json"), LambdaContext("api_handler")),
+        # The back office: a platform operator changes a funder (config and audit) and its TOTAL quota follows.
+        "api_handler:backoffice_config": lambda: app.app(load_event("api_backoffice_put_funder.json"), LambdaContext("api_handler")),
         "advance_business_date": lambda: app.advance_business_date(load_event("advance_business_date.json"), LambdaContext("advance_business_date")),
         "start_day_end": lambda: app.start_day_end(load_event("schedule_start_day_end.json"), LambdaContext("start_day_end")),
         **{name: step(name) for name in ("review_query_bureau", "review_decide", "review_await_manual", "review_close", "route_application")},
     }
 
 
-@pytest.mark.parametrize("function", [f.name for f in resources.FUNCTIONS] + ["api_handler:applications"])
+@pytest.mark.parametrize("function", [f.name for f in resources.FUNCTIONS] + ["api_handler:applications", "api_handler:backoffice_config"])
 def test_each_function_touches_only_what_it_declares(aws, function):
     from tests.support.aws import clear_client_caches
 
