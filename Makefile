@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) bench/review.py
 	$(PY) bench/routing.py
 	$(PY) bench/reservations.py
+	$(PY) bench/contracts.py
 
 clean:
 	rm -rf $(VENV) chalice.out infrastructure/cdk.out infrastructure/chalice.out .pytest_cache .hypothesis

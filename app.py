@@ -55,6 +55,20 @@ def get_application(application_id):
     return http.answer(lambda: applications.view(app.current_request, application_id))
 
 
+@app.route("/v1/applications/{application_id}/acceptance", methods=["POST"])
+def answer_offer(application_id):
+    from chalicelib.api import http, offers
+
+    return http.answer(lambda: offers.answer(app.current_request, application_id))
+
+
+@app.route("/v1/applications/{application_id}/contract", methods=["GET"])
+def get_contract(application_id):
+    from chalicelib.api import http, offers
+
+    return http.answer(lambda: offers.contract(app.current_request, application_id))
+
+
 @app.route("/v1/credit-lines/{credit_line_id}", methods=["GET"])
 def get_credit_line(credit_line_id):
     from chalicelib.api import credit_lines, http
@@ -171,6 +185,31 @@ def route_application(event, context):
     if event.get("failed"):
         return fund_routing.routing_failed(event["application_id"])
     return fund_routing.route(event["application_id"])
+
+
+@app.lambda_function(name="offer_await_acceptance")
+def offer_await_acceptance(event, context):
+    """Origination step: OFFERED, holding the workflow's task token until the borrower answers."""
+    from chalicelib.aws_clients import client
+    from chalicelib.usecases import offers
+
+    return offers.await_answer(event["application_id"], event["task_token"], client("stepfunctions"))
+
+
+@app.lambda_function(name="offer_close")
+def offer_close(event, context):
+    """Origination step: the offer ends (EXPIRED, DECLINED, SIGNING_FAILED) and gives back what it held."""
+    from chalicelib.usecases import offers
+
+    return offers.close(event["application_id"], event["end"])
+
+
+@app.lambda_function(name="sign_contract")
+def sign_contract(event, context):
+    """Origination step: the signed contract and authorisation, archived."""
+    from chalicelib.usecases import contracting
+
+    return contracting.sign(event["application_id"])
 
 
 @app.lambda_function(name="review_close")

@@ -26,6 +26,7 @@ class Access(str, Enum):
     MAC = "mac"  # keyed hashes with an HMAC key
     START = "start"  # start executions of a state machine
     START_AND_CALLBACK = "start_and_callback"  # also answer its task tokens (SendTaskSuccess/Failure)
+    CALLBACK = "callback"  # only answer task tokens of its executions
 
     def covers(self, needed: "Access") -> bool:
         """Whether this grant allows what ``needed`` names."""
@@ -35,7 +36,7 @@ class Access(str, Enum):
 _COVERS: dict[Access, tuple[Access, ...]] = {
     Access.READ_WRITE: (Access.READ,),
     Access.ENCRYPT_DECRYPT: (Access.ENCRYPT, Access.DECRYPT),
-    Access.START_AND_CALLBACK: (Access.START,),
+    Access.START_AND_CALLBACK: (Access.START, Access.CALLBACK),
 }
 
 
@@ -80,6 +81,18 @@ class ParameterTree:
     env: str
     path: str  # without the stage prefix; the stack prefixes "/{app}/{stage}"
     key: str  # the Key.id that encrypts the parameters
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """An S3 bucket: versioned, encrypted with ``key`` (SSE-KMS), public access blocked; with
+    ``object_lock`` every object version is kept (compliance mode) for the configured retention."""
+
+    id: str
+    env: str
+    key: str  # the Key.id that encrypts its objects
+    object_lock: bool = False
     description: str = ""
 
 
@@ -172,6 +185,31 @@ PII_HASH_KEY = Key(
     usage="GENERATE_VERIFY_MAC",
 )
 
+ARCHIVE_KEY = Key(
+    id="archive_key",
+    env="ARCHIVE_KEY_ID",
+    description="Encrypts the archive's documents (SSE-KMS): signed contracts and authorisation letters.",
+)
+
+ARCHIVE_BUCKET = Bucket(
+    id="archive",
+    env="ARCHIVE_BUCKET_NAME",
+    key="archive_key",
+    object_lock=True,
+    description="The image platform (影像平台): signed contracts and credit-inquiry authorisations, "
+    "keyed by branch and application; versioned, Object Lock in compliance mode for the configured retention.",
+)
+
+SIGNING_CREDENTIALS = ParameterTree(
+    id="signing_credentials",
+    env="SIGNING_CREDENTIALS_PATH",
+    path="/signing",
+    key="secrets",
+    description="Each branch's document-signing key and certificate chain (PEM): {path}/branches/{branch}/key "
+    "and {path}/branches/{branch}/certificate; the CA's certificate, the trust root: {path}/trust-root; "
+    "with CA_SIGNING_MODE=http the CA service's client: {path}/ca-client/client_id and {path}/ca-client/client_secret.",
+)
+
 PARTNER_SECRETS = ParameterTree(
     id="partner_secrets",
     env="PARTNER_SECRETS_PATH",
@@ -208,8 +246,11 @@ ORIGINATION_MACHINE = StateMachine(
         "AwaitManualReviewFunctionArn": "review_await_manual",
         "CloseReviewFunctionArn": "review_close",
         "RouteFunctionArn": "route_application",
+        "AwaitAcceptanceFunctionArn": "offer_await_acceptance",
+        "CloseOfferFunctionArn": "offer_close",
+        "SignContractFunctionArn": "sign_contract",
     },
-    description="Carries an application from RECEIVED through review to a decision (routing and signing come later).",
+    description="Carries an application from RECEIVED through review, routing, the borrower's answer and the signed contract.",
 )
 
 QUOTAS_TABLE = Table(
@@ -230,8 +271,9 @@ TABLES: tuple[Table, ...] = (
     FRAUD_SIGNALS_TABLE,
     QUOTAS_TABLE,
 )
-KEYS: tuple[Key, ...] = (SECRETS_KEY, PII_KEY, PII_HASH_KEY)
-PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS)
+KEYS: tuple[Key, ...] = (SECRETS_KEY, PII_KEY, PII_HASH_KEY, ARCHIVE_KEY)
+PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS, SIGNING_CREDENTIALS)
+BUCKETS: tuple[Bucket, ...] = (ARCHIVE_BUCKET,)
 STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE, ORIGINATION_MACHINE)
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -248,6 +290,8 @@ FUNCTIONS: tuple[Function, ...] = (
             "pii": Access.ENCRYPT,
             "pii_hash": Access.MAC,
             "origination": Access.START_AND_CALLBACK,
+            "archive": Access.READ,  # presigned links to signed contracts
+            "archive_key": Access.DECRYPT,  # ... which S3 decrypts with the signer's permissions
         },
         description="The partner REST API and the back-office API.",
     ),
@@ -291,6 +335,29 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Review step: records the review's end (approved for routing, rejected, expired, failed).",
     ),
     Function(
+        name="offer_await_acceptance",
+        uses={"applications": Access.READ_WRITE, "origination": Access.CALLBACK},
+        description="Origination step: keeps the offer's task token; an answer already given resumes the workflow.",
+    ),
+    Function(
+        name="offer_close",
+        uses={"applications": Access.READ_WRITE, "quotas": Access.READ_WRITE},
+        description="Origination step: an offer expired, declined or not signed; releases its reservation, closes its line.",
+    ),
+    Function(
+        name="sign_contract",
+        uses={
+            "config": Access.READ,
+            "applications": Access.READ_WRITE,
+            "pii": Access.DECRYPT,
+            "signing_credentials": Access.READ,
+            "secrets": Access.DECRYPT,
+            "archive": Access.READ_WRITE,
+            "archive_key": Access.ENCRYPT_DECRYPT,
+        },
+        description="Origination step: the contract and authorisation as PDFs, sealed by the branch (PAdES), archived.",
+    ),
+    Function(
         name="advance_business_date",
         uses={"config": Access.READ_WRITE},
         description="Day-end step: advances the business date by one day.",
@@ -313,12 +380,16 @@ COMMON_ENV: tuple[str, ...] = (
     "CREDIT_BUREAU_URL",
     "CREDIT_REPORT_VALIDITY_DAYS",
     "FUNDER_GATEWAY_MODE",  # "simulator" (sandboxes, the local stack) or "http"
+    "ARCHIVE_RETENTION_DAYS",  # how long an archived document is kept under Object Lock
+    "CONTRACT_LINK_SECONDS",  # how long a contract's download link works
+    "CA_SIGNING_MODE",  # "keys" (each branch's key from Parameter Store) or "http" (the CA's signing service)
+    "CA_SIGNING_URL",
 )
 
 
-def all_resources() -> dict[str, Table | Key | ParameterTree | StateMachine]:
-    found: dict[str, Table | Key | ParameterTree | StateMachine] = {}
-    for group in (TABLES, KEYS, PARAMETER_TREES, STATE_MACHINES):
+def all_resources() -> dict[str, Table | Key | ParameterTree | StateMachine | Bucket]:
+    found: dict[str, Table | Key | ParameterTree | StateMachine | Bucket] = {}
+    for group in (TABLES, KEYS, PARAMETER_TREES, STATE_MACHINES, BUCKETS):
         for resource in group:
             if resource.id in found:
                 raise ValueError(f"resource id {resource.id!r} declared twice")

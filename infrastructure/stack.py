@@ -1,7 +1,7 @@
 """The platform's CloudFormation stack, built only from ``chalicelib/resources.py``.
 
-Every table, key, parameter tree, state machine and function comes from a loop
-over the declarations, so a new declaration needs no edit here. Each function
+Every table, key, parameter tree, bucket, state machine and function comes from a
+loop over the declarations, so a new declaration needs no edit here. Each function
 gets its own role granting exactly what ``Function.uses`` says, and exactly the
 environment variables of the resources it uses (``resources.env_for``) plus the
 common ones of ``.chalice/config.json``.
@@ -19,6 +19,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk.aws_stepfunctions import CfnStateMachine
 from chalice.cdk import Chalice
 from chalice.config import Config
@@ -27,7 +28,7 @@ from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib import resources
-from chalicelib.resources import APP_NAME, Access, Key, ParameterTree, StateMachine, Table
+from chalicelib.resources import APP_NAME, Access, Bucket, Key, ParameterTree, StateMachine, Table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,18 +41,27 @@ TABLE_READ = (
     "dynamodb:ConditionCheckItem",
 )
 TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+# Objects: GetObject covers HeadObject; GetObjectVersion reads (and presigns) a given version. ListBucket
+# (on the bucket's ARN) makes S3 answer a missing key 404 rather than 403, so "absent" can be told apart
+# from "denied" (put's idempotency check, head). No ListBucketVersions: nothing lists versions.
+BUCKET_READ = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket")
+# PutObjectRetention: a write that sets its own Object Lock retention. Nothing may delete.
+BUCKET_WRITE = ("s3:PutObject", "s3:PutObjectRetention")
 
 # (kind of resource, access) -> IAM actions. A declaration using a pair missing here fails the synth.
 ACTIONS: dict[tuple[type, Access], tuple[str, ...]] = {
     (Table, Access.READ): TABLE_READ,
     (Table, Access.READ_WRITE): TABLE_READ + TABLE_WRITE,
     (ParameterTree, Access.READ): ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"),
+    (Bucket, Access.READ): BUCKET_READ,
+    (Bucket, Access.READ_WRITE): BUCKET_READ + BUCKET_WRITE,
     (Key, Access.ENCRYPT): ("kms:GenerateDataKey",),
     (Key, Access.DECRYPT): ("kms:Decrypt",),
     (Key, Access.ENCRYPT_DECRYPT): ("kms:GenerateDataKey", "kms:Decrypt"),
     (Key, Access.MAC): ("kms:GenerateMac",),
     (StateMachine, Access.START): ("states:StartExecution",),
     # Task tokens are answered on the executions of the machine.
+    (StateMachine, Access.CALLBACK): ("states:SendTaskSuccess", "states:SendTaskFailure"),
     (StateMachine, Access.START_AND_CALLBACK): ("states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"),
 }
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -78,11 +88,18 @@ class Built:
 
     env_value: str
     arns: list[str]
+    construct: Construct | None = None  # for resources that others are built with (a bucket's key)
 
 
 def physical_name(stage: str, resource_id: str) -> str:
     """``{app}-{stage}-{id}``, as the local stack names the same resources."""
     return f"{APP_NAME}-{stage}-{resource_id}"
+
+
+def bucket_name(stage: str, bucket_id: str, account: str, region: str) -> str:
+    """``{app}-{stage}-{id}-{account}-{region}``, as the local stack names it: bucket names are
+    global across all of AWS (and may not contain ``_``)."""
+    return f"{APP_NAME}-{stage}-{bucket_id.replace('_', '-')}-{account}-{region}"
 
 
 def pascal(name: str) -> str:
@@ -153,7 +170,42 @@ def build_key(scope: cdk.Stack, stage: str, key: Key) -> Built:
         enable_key_rotation=key.spec == "SYMMETRIC_DEFAULT",  # KMS rotates only symmetric keys
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
-    return Built(created.key_id, [created.key_arn])
+    return Built(created.key_id, [created.key_arn], created)
+
+
+def archive_retention_days(stage: str) -> int:
+    """ARCHIVE_RETENTION_DAYS of ``.chalice/config.json`` for ``stage``: the functions lock each
+    version they write for as long, and the bucket's default retention is the same."""
+    variables = chalice_settings(stage)["environment_variables"]
+    assert isinstance(variables, dict)
+    return int(variables["ARCHIVE_RETENTION_DAYS"])
+
+
+def build_bucket(scope: cdk.Stack, stage: str, bucket: Bucket, key: kms.IKey, retention_days: int) -> Built:
+    """Versioned, SSE-KMS with ``key`` (S3 Bucket Keys: one KMS call per bucket key, not per object),
+    public access blocked, TLS only, retained; with ``object_lock``, a default retention in
+    COMPLIANCE mode of ``retention_days`` (the functions also set it on each version they write)."""
+    created = s3.Bucket(
+        scope,
+        pascal(bucket.id) + "Bucket",
+        bucket_name=bucket_name(stage, bucket.id, scope.account, scope.region),
+        versioned=True,
+        object_lock_enabled=True if bucket.object_lock else None,
+        object_lock_default_retention=(
+            s3.ObjectLockRetention.compliance(cdk.Duration.days(retention_days)) if bucket.object_lock else None
+        ),
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    cdk.CfnOutput(scope, pascal(bucket.id) + "BucketName", value=created.bucket_name)
+    # Object actions apply to "arn/*", ListBucket to the bucket's own ARN.
+    return Built(created.bucket_name, [created.bucket_arn, created.arn_for_objects("*")], created)
 
 
 def build_parameter_tree(scope: cdk.Stack, stage: str, tree: ParameterTree) -> Built:
@@ -226,6 +278,10 @@ class PlatformStack(cdk.Stack):
         self.built: dict[str, Built] = {}
         for declared in (*resources.TABLES, *resources.KEYS, *resources.PARAMETER_TREES):
             self.built[declared.id] = BUILDERS[type(declared)](self, stage, declared)
+        for bucket in resources.BUCKETS:
+            key = self.built[bucket.key].construct
+            assert isinstance(key, kms.Key), f"bucket {bucket.id}: {bucket.key} is not a declared key"
+            self.built[bucket.id] = build_bucket(self, stage, bucket, key, archive_retention_days(stage))
 
         self.chalice = Chalice(self, "ChaliceApp", source_dir=str(ROOT), stage_config=chalice_settings(stage))
         self._check_functions_declared()

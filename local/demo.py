@@ -153,7 +153,14 @@ def credit_lines(stack: LocalStack) -> None:
         print(f"  the line application ended {shown['status']}: {shown.get('decision')}\n")  # noqa: T201
         return
     line_id = offer["credit_line_id"]
-    line = partner.get(f"/v1/credit-lines/{line_id}").json()
+    from datetime import datetime, timezone
+
+    pending = partner.get(f"/v1/credit-lines/{line_id}").json()["status"]
+    partner.post(f"/v1/applications/{shown['application_id']}/acceptance", {"accepted": True, "accepted_at": datetime.now(timezone.utc).isoformat()})
+    deadline = time.monotonic() + 60
+    while (line := partner.get(f"/v1/credit-lines/{line_id}").json())["status"] == "PENDING" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    print(f"  line offered ({pending}); the borrower accepts, the line agreement is signed -> {line['status']}")  # noqa: T201
     print(f"  line {line_id}: limit {line['limit']} from {line['funders']}, usable until {line['expires_on']} (exclusive)")  # noqa: T201
     draws = [("D-DEMO-1", "8000.00", None), ("D-DEMO-2", "6000.00", {**LOCAL_FUNDER_SIMULATOR, "approval_rate": 0.0})]
     for number, amount, simulator in draws:
@@ -169,6 +176,49 @@ def credit_lines(stack: LocalStack) -> None:
     left = partner.get(f"/v1/credit-lines/{line_id}").json()["available"]
     too_much = partner.post(f"/v1/credit-lines/{line_id}/drawdowns", {**body, "partner_application_no": "D-DEMO-3", "amount": "20000.00"})
     print(f"  available now {left}; a drawdown of 20000.00 answers {too_much.status_code} {too_much.json()['details']}\n")  # noqa: T201
+
+
+def contracts(stack: LocalStack) -> None:
+    """The borrower accepts; the contract is signed by the branch, archived; downloaded and verified."""
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    import requests
+
+    from chalicelib.documents.verification import verify_pdf
+    from chalicelib.ports.ca import trust_roots
+    from local.people import person
+
+    partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
+    print("== Acceptance, the electronic contract and the bank's signature (电子合同, CA加签) ==")  # noqa: T201
+    received = partner.post("/v1/applications", person(458, amount="12000.00", term_months=12)).json()
+    shown = wait_for_status(partner, received["application_id"], {"OFFERED", "NO_FUNDER", "REJECTED"})
+    if shown["status"] != "OFFERED":
+        print(f"  not offered: {shown['status']} {(shown.get('decision') or {}).get('reasons')}\n")  # noqa: T201
+        return
+    application_id = shown["application_id"]
+    answer = partner.post(f"/v1/applications/{application_id}/acceptance", {"accepted": True, "accepted_at": datetime.now(timezone.utc).isoformat()})
+    print(f"  offer {shown['offer']['amount']} accepted ({answer.status_code}) -> {answer.json()['status']}")  # noqa: T201
+    deadline = time.monotonic() + 60
+    while (links := partner.get(f"/v1/applications/{application_id}/contract")).status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    if links.status_code != 200:
+        print(f"  no contract: {links.status_code} {links.json()}\n")  # noqa: T201
+        return
+    body = links.json()
+    pdf = requests.get(body["url"], timeout=10).content  # a plain HTTP client, no AWS credentials
+    folder = Path(os.environ.get("DEMO_OUT", "demo-out"))
+    folder.mkdir(exist_ok=True)
+    path = folder / f"contract-{body['contract_no']}.pdf"
+    path.write_bytes(pdf)
+    verified = verify_pdf(pdf, trust_roots(), expected_sha256=body["sha256"])
+    print(f"  contract {body['contract_no']}: {len(pdf):,} bytes written to {path}")  # noqa: T201
+    print(f"  verified: signed by {verified.signer} at {verified.signed_at}; intact={verified.intact} trusted={verified.trusted} "  # noqa: T201
+          f"hash matches the record={verified.hash_matches} -> {'VALID' if verified.valid else 'INVALID'}")
+    tampered = bytearray(pdf)
+    tampered[len(tampered) // 2] ^= 0x01
+    print(f"  one byte flipped: {'VALID' if verify_pdf(bytes(tampered), trust_roots()).valid else 'INVALID'}")  # noqa: T201
+    print(f"  check it yourself: python tools/verify_contract.py {path} --sha256 {body['sha256']}\n")  # noqa: T201
 
 
 def main() -> int:
@@ -193,6 +243,7 @@ def main() -> int:
         reviews(stack)
         routing(stack)
         credit_lines(stack)
+        contracts(stack)
     print("Local stack stopped.")  # noqa: T201
     return 0
 

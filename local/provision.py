@@ -1,7 +1,7 @@
 """Create the resources declared in ``chalicelib/resources.py`` in moto.
 
 The CDK stack builds the same declarations in AWS; here they become moto
-tables, keys, parameters, Lambda functions and state machines, so that the
+tables, keys, parameters, buckets, Lambda functions and state machines, so that the
 local stack and the tests run against exactly what the stack declares.
 """
 from __future__ import annotations
@@ -32,6 +32,12 @@ class Provisioned:
 
 def physical_name(stage: str, resource_id: str) -> str:
     return f"{APP_NAME}-{stage}-{resource_id}"
+
+
+def bucket_name(stage: str, bucket_id: str, account: str, region: str) -> str:
+    """``{app}-{stage}-{id}-{account}-{region}``: bucket names are global across all of AWS, so the
+    account and region make them unique (and ``_`` is not allowed in them)."""
+    return f"{APP_NAME}-{stage}-{bucket_id.replace('_', '-')}-{account}-{region}"
 
 
 def function_name(stage: str, name: str) -> str:
@@ -88,6 +94,41 @@ def _table(ddb: Any, table: resources.Table, name: str) -> None:
         ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
 
 
+def _bucket(s3: Any, bucket: resources.Bucket, name: str, region: str, key_id: str) -> None:
+    """As the CDK stack builds it: versioned, SSE-KMS with its key, public access blocked and,
+    with ``object_lock``, a default retention in compliance mode of ARCHIVE_RETENTION_DAYS."""
+    from chalicelib import settings
+
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    if bucket.object_lock:
+        kwargs["ObjectLockEnabledForBucket"] = True  # only at creation; it turns versioning on too
+    s3.create_bucket(**kwargs)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}, "BucketKeyEnabled": True}]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    if bucket.object_lock:
+        days = int(settings.env("ARCHIVE_RETENTION_DAYS"))
+        s3.put_object_lock_configuration(
+            Bucket=name,
+            ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": days}}},
+        )
+
+
 def provision(stage: str, region: str) -> Provisioned:
     """Create every declared resource; return the environment the functions receive."""
     client = lambda service: boto3.client(service, region_name=region)  # noqa: E731
@@ -98,10 +139,16 @@ def provision(stage: str, region: str) -> Provisioned:
         _table(ddb, table, name)
         env[table.env] = name
     kms = client("kms")
+    key_ids: dict[str, str] = {}
     for key in resources.KEYS:
         key_id = kms.create_key(Description=key.description, KeySpec=key.spec, KeyUsage=key.usage)["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=key.alias(stage), TargetKeyId=key_id)
-        env[key.env] = key_id
+        env[key.env] = key_ids[key.id] = key_id
+    s3 = client("s3")
+    for bucket in resources.BUCKETS:
+        name = bucket_name(stage, bucket.id, ACCOUNT, region)
+        _bucket(s3, bucket, name, region, key_ids[bucket.key])
+        env[bucket.env] = name
     for tree in resources.PARAMETER_TREES:
         env[tree.env] = f"/{APP_NAME}/{stage}{tree.path}"
 

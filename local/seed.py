@@ -1,16 +1,23 @@
-"""The sample configuration of the local stack: three partners (two with their own formats), three branches, product CONSUMER_STD."""
+"""The sample configuration of the local stack: three partners (two with their own formats), three branches, product CONSUMER_STD.
+
+Also each product's contract template (and a branch's own), and the signing credentials: a local CA
+whose root is the trust root, and a document-signing certificate and key per branch."""
 from __future__ import annotations
 
 import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 from chalicelib.domain.branch import Branch
 from chalicelib.domain.partner import Partner
 from chalicelib.domain.partner_mapping import load_mappings
 from chalicelib.domain.product import Product
 from chalicelib.persistence import config_repository, partner_secrets
+
+if TYPE_CHECKING:
+    from local.ca import LocalCa
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample"
 
@@ -60,12 +67,35 @@ def seed_funding() -> None:
     config_repository.put_funder_simulator(LOCAL_FUNDER_SIMULATOR)
 
 
+def seed_contract_templates() -> None:
+    """``contract_templates/<PRODUCT>.json`` for a product, ``<PRODUCT>.<BRANCH>.json`` for a branch's own."""
+    for path in sorted((SAMPLE / "contract_templates").glob("*.json")):
+        product_code, _, branch_code = path.stem.partition(".")
+        config_repository.put_contract_template(product_code, branch_code or None, json.loads(path.read_text(encoding="utf-8")))
+
+
+def seed_signing(branches: Iterable[Branch]) -> LocalCa:
+    """A local CA (its root the trust root) and a document-signing certificate and key per branch,
+    stored in the SIGNING_CREDENTIALS tree as SecureStrings; answers the CA."""
+    from chalicelib.ports import ca as ca_port
+    from local.ca import issue_branch_certificate, make_ca
+
+    ca = make_ca()
+    ca_port.put_trust_root(ca.certificate_pem)
+    for branch in branches:
+        issued = issue_branch_certificate(ca, branch.branch_code, branch.name)
+        ca_port.put_branch_credentials(branch.branch_code, issued.chain_pem, issued.key_pem)
+    ca_port.clear_cache()
+    return ca
+
+
 def seed(business_date: date | None = None) -> dict[str, str]:
     """Load the sample configuration; answers the partner secrets it stored."""
     for path in sorted((SAMPLE / "products").glob("*.json")):
         config_repository.put_product(Product.model_validate_json(path.read_text(encoding="utf-8")))
-    for raw in json.loads((SAMPLE / "branches.json").read_text(encoding="utf-8")):
-        config_repository.put_branch(Branch.model_validate(raw))
+    branches = [Branch.model_validate(raw) for raw in json.loads((SAMPLE / "branches.json").read_text(encoding="utf-8"))]
+    for branch in branches:
+        config_repository.put_branch(branch)
     for raw in json.loads((SAMPLE / "partners.json").read_text(encoding="utf-8")):
         config_repository.put_partner(Partner.model_validate(raw))
     for partner_id, mapping in load_mappings(SAMPLE / "partner_mappings").items():
@@ -73,6 +103,8 @@ def seed(business_date: date | None = None) -> dict[str, str]:
     for partner_id, secret in LOCAL_SECRETS.items():
         partner_secrets.put_secret(partner_id, secret)
     seed_review()
+    seed_contract_templates()
+    seed_signing(branches)
     config_repository.set_business_date(business_date or date.today())
     config_repository.clear_cache()
     return dict(LOCAL_SECRETS)

@@ -57,6 +57,10 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "CREDIT_BUREAU_URL": "https://credit-gateway.invalid",
         "CREDIT_REPORT_VALIDITY_DAYS": "30",
         "FUNDER_GATEWAY_MODE": "simulator",
+        "ARCHIVE_RETENTION_DAYS": "1",  # the local archive keeps object versions a day under Object Lock
+        "CONTRACT_LINK_SECONDS": "600",
+        "CA_SIGNING_MODE": "keys",
+        "CA_SIGNING_URL": "https://ca-signing.invalid",
     }
 
 

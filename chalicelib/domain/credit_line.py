@@ -13,8 +13,11 @@ in the same transaction as the branch's and funders' quotas, so concurrent
 drawdowns can never take more than the line. A repaid drawdown gives its
 principal back to the line (revolving) when repayments are booked.
 
-A line is usable from the day it is opened until ``expires_on`` (exclusive),
-China business dates.
+A line is opened ``PENDING`` when its funder approves it, and becomes
+``ACTIVE`` (usable) when the borrower has accepted and the bank has signed the
+line agreement; it is closed when the offer is declined or expires. It is
+usable from the day it is opened until ``expires_on`` (exclusive), China
+business dates.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ DRAWDOWN = "DRAWDOWN"  # the ``kind`` of an application that draws on a line
 
 
 class CreditLineStatus(str, Enum):
+    PENDING = "PENDING"  # approved by its funder; usable once the borrower signed the line agreement
     ACTIVE = "ACTIVE"
     FROZEN = "FROZEN"  # no drawdowns (risk measures, 冻结); repayments continue
     CLOSED = "CLOSED"
@@ -105,7 +109,8 @@ def drawdown_violations(line: CreditLine, request: DrawdownRequest, product: Pro
     The reservation at routing is what guards the line; this gives the partner a clear answer first.
     """
     if line.status is not CreditLineStatus.ACTIVE:
-        return [Violation("credit_line_id", f"the credit line is {line.status.value}, not ACTIVE")]
+        why = "its agreement is not signed yet" if line.status is CreditLineStatus.PENDING else f"it is {line.status.value}"
+        return [Violation("credit_line_id", f"the credit line cannot be drawn: {why}")]
     if not line.opened_on <= business_date < line.expires_on:
         return [Violation("credit_line_id", f"the credit line could be drawn until {line.expires_on.isoformat()} (exclusive)")]
     found = [v for v in product.violations(request.amount, request.term_months, request.repayment_method, None) if v.field != "amount"]

@@ -40,6 +40,7 @@ class Product(BaseModel):
     applicant_age_min: int = Field(default=18, ge=18, le=100)
     applicant_age_max: int = Field(default=60, ge=18, le=100)
     manual_review_hours: int = Field(default=72, ge=1, le=24 * 30)  # a manual review waiting longer expires
+    offer_valid_hours: int = Field(default=72, ge=1, le=24 * 30)  # an offer not accepted by then expires
     @field_validator("terms_months")
     @classmethod
     def _terms_in_range(cls, terms: tuple[int, ...]) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ from chalicelib.domain.product import Product
 from chalicelib.persistence.models import ConfigItem
 
 if TYPE_CHECKING:  # the review's configuration is imported where it is used, not by the partner API
+    from chalicelib.domain.contract import ContractTemplate
     from chalicelib.domain.decision import ReviewPolicy
     from chalicelib.domain.scorecard import Scorecard
 
@@ -142,6 +143,28 @@ def put_scorecard(product_code: str, document: dict[str, Any]) -> None:
 
     Scorecard.model_validate(document)
     ConfigItem(f"SCORECARD#{product_code}", "CURRENT", document=document).save()
+
+
+def contract_template(product_code: str, branch_code: str | None) -> ContractTemplate | None:
+    """The contract template for a product at a branch: the branch's own (``TEMPLATE#<product>`` /
+    ``BRANCH#<code>``) if it has one, else the product's (``TEMPLATE#<product>`` / ``DEFAULT``)."""
+
+    def load() -> ContractTemplate | None:
+        from chalicelib.domain.contract import ContractTemplate
+
+        item = _get(f"TEMPLATE#{product_code}", f"BRANCH#{branch_code}") if branch_code else None
+        item = item or _get(f"TEMPLATE#{product_code}", "DEFAULT")
+        return None if item is None else ContractTemplate.model_validate(item.document)
+
+    return _cache.get((ConfigItem.Meta.table_name, "TEMPLATE", product_code, branch_code or ""), load)
+
+
+def put_contract_template(product_code: str, branch_code: str | None, document: dict[str, Any]) -> None:
+    """Store a product's contract template (``branch_code`` None) or a branch's own, as written (validated first)."""
+    from chalicelib.domain.contract import ContractTemplate
+
+    ContractTemplate.model_validate(document)
+    ConfigItem(f"TEMPLATE#{product_code}", f"BRANCH#{branch_code}" if branch_code else "DEFAULT", document=document).save()
 
 
 def blacklisted(kind: str, value_hash: str) -> bool:

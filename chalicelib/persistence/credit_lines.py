@@ -109,10 +109,20 @@ def open_line(line: CreditLine, id_hash: str, now: str) -> CreditLine:
 
 def close(credit_line_id: str, now: str) -> bool:
     """Close the line (no more drawdowns); False when there is no such line. Idempotent."""
+    return _set_status(credit_line_id, CreditLineStatus.CLOSED, CreditLineItem.pk.exists(), now)
+
+
+def activate(credit_line_id: str, now: str) -> bool:
+    """A PENDING line whose agreement is signed becomes ACTIVE; False when it is not PENDING (or ACTIVE). Idempotent."""
+    usable = CreditLineItem.status.is_in(CreditLineStatus.PENDING.value, CreditLineStatus.ACTIVE.value)
+    return _set_status(credit_line_id, CreditLineStatus.ACTIVE, usable, now)
+
+
+def _set_status(credit_line_id: str, status: CreditLineStatus, condition: Any, now: str) -> bool:
     try:
         CreditLineItem(_key(credit_line_id)).update(
-            actions=[CreditLineItem.status.set(CreditLineStatus.CLOSED.value), CreditLineItem.updated_at.set(now)],
-            condition=CreditLineItem.pk.exists(),
+            actions=[CreditLineItem.status.set(status.value), CreditLineItem.updated_at.set(now)],
+            condition=condition,
         )
     except UpdateError as exc:
         if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":

@@ -116,6 +116,8 @@ class ApplicationItem(LazyModel):
     offer = JSONAttribute(null=True)  # the funder(s), shares, amount, rate, term and expiry of an offer
     kind = UnicodeAttribute(null=True)  # None: an application; "DRAWDOWN": a drawdown on a credit line
     credit_line_id = UnicodeAttribute(null=True)  # the line a drawdown draws on, or the line an application opened
+    acceptance = JSONAttribute(null=True)  # the borrower's answer to the offer: accepted, accepted_at, received_at
+    contract = JSONAttribute(null=True)  # the signed contract and authorisation: archive keys, versions, SHA-256, signer
     by_branch_status = ByBranchStatus()
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)

@@ -34,7 +34,7 @@ from chalicelib.persistence import applications, config_repository, credit_lines
 from chalicelib.ports.funders import FunderGateway, FunderTimeout, FundingRequest
 from chalicelib.usecases.origination import ApplicationNotFound
 
-OFFER_HOURS = 72
+OFFER_HOURS = 72  # when the product does not say (``Product.offer_valid_hours``)
 
 
 def _now() -> datetime:
@@ -152,7 +152,7 @@ def route(application_id: str, port: FunderGateway | None = None) -> dict[str, A
     if item is None:
         raise ApplicationNotFound(application_id)
     if item.status in (S.OFFERED.value, S.NO_FUNDER.value):  # a retried step: already routed
-        return {"application_id": application_id, "status": item.status}
+        return _answer(item, _now())
     now = _now()
     funding = config_repository.product_funding(item.product_code)
     funders = {f.code: f for f in config_repository.funders()}
@@ -192,7 +192,7 @@ def route(application_id: str, port: FunderGateway | None = None) -> dict[str, A
                 "term_months": item.application["term_months"],
                 "reservation": reservation if reserves else None,
                 "credit_line_id": item.credit_line_id,
-                "expires_at": (now + timedelta(hours=OFFER_HOURS)).isoformat(),
+                "expires_at": (now + timedelta(hours=_offer_hours(item.product_code))).isoformat(),
             }
             if purpose == "CREDIT_LINE":
                 line = _open_line(item, candidate.channel, funding, amount, now)
@@ -214,7 +214,7 @@ def route(application_id: str, port: FunderGateway | None = None) -> dict[str, A
 
 
 def _open_line(item: Any, channel: Any, funding: Any, limit: Decimal, now: datetime) -> Any:
-    """授信: the line the approving channel funds, usable from today's business date."""
+    """授信: the line the approving channel funds, PENDING until the borrower accepts and it is signed."""
     opened_on = config_repository.business_date()
     line = CreditLine(
         credit_line_id=credit_line_id(item.application_id),
@@ -228,15 +228,30 @@ def _open_line(item: Any, channel: Any, funding: Any, limit: Decimal, now: datet
         channel=channel,
         opened_on=opened_on,
         expires_on=expiry(opened_on, funding.line_validity_months),
-        status=CreditLineStatus.ACTIVE,
+        status=CreditLineStatus.PENDING,  # usable once its agreement is signed
     )
     return credit_lines.open_line(line, item.id_hash, now.isoformat())
 
 
 def _finish(item: Any, status: S, routing: Any, attempts: list[dict[str, Any]], now: datetime, offer: dict | None = None, **attributes: Any) -> dict[str, Any]:
     trail = {**(item.trail or {}), "routing": {**routing.trail(), "attempts": attempts, "routed_at": now.isoformat()}}
-    applications.transition(item.application_id, status.value, {S.ROUTING.value}, now.isoformat(), offer=offer, trail=trail, **attributes)
-    return {"application_id": item.application_id, "status": status.value}
+    routed = applications.transition(item.application_id, status.value, {S.ROUTING.value}, now.isoformat(), offer=offer, trail=trail, **attributes)
+    return _answer(routed, now)
+
+
+def _offer_hours(product_code: str | None) -> int:
+    product = config_repository.product(product_code or "")
+    return product.offer_valid_hours if product is not None else OFFER_HOURS
+
+
+def _answer(item: Any, now: datetime) -> dict[str, Any]:
+    """The step's result: the status and, for an offer, how many seconds it has left (the
+    workflow waits that long for the borrower's answer; at least 1)."""
+    seconds = 0
+    if item.status == S.OFFERED.value and item.offer:
+        left = datetime.fromisoformat(item.offer["expires_at"]) - now
+        seconds = max(1, int(left.total_seconds()))
+    return {"application_id": item.application_id, "status": item.status, "offer_seconds": seconds}
 
 
 def _channel_codes(item: Any) -> list[str]:

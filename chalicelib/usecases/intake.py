@@ -222,6 +222,8 @@ def view(partner: Partner, application_id: str) -> dict[str, Any]:
         "offer": _partner_offer(item.offer),
         "kind": item.kind or "APPLICATION",
         "credit_line_id": item.credit_line_id,
+        "acceptance": {k: (item.acceptance or {}).get(k) for k in ("accepted", "accepted_at")} if item.acceptance else None,
+        "contract": {"contract_no": item.contract["contract_no"], "sha256": item.contract["contract"]["sha256"], "signed": True} if item.contract else None,
         "loan_id": None,
         "created_at": item.created_at,
         "updated_at": item.updated_at,

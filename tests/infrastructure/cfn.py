@@ -11,8 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.resources import APP_NAME, Key, ParameterTree, StateMachine, Table
-from local.provision import physical_name
+from chalicelib.resources import APP_NAME, Bucket, Key, ParameterTree, StateMachine, Table
+from local.provision import bucket_name, physical_name
 
 ARN_PREFIX = "arn:${AWS::Partition}"
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "Resource"}
@@ -61,7 +61,7 @@ class Synthesized:
 
     # -- declared resources -> logical ids -----------------------------------------------
 
-    def logical_id(self, declared: Table | Key | StateMachine) -> str:
+    def logical_id(self, declared: Table | Key | StateMachine | Bucket) -> str:
         if isinstance(declared, Table):
             return self._only("AWS::DynamoDB::Table", "TableName", physical_name(self.stage, declared.id))
         if isinstance(declared, Key):
@@ -71,6 +71,11 @@ class Synthesized:
             return key[2:-5]
         if isinstance(declared, StateMachine):
             return self._only("AWS::StepFunctions::StateMachine", "StateMachineName", physical_name(self.stage, declared.id))
+        if isinstance(declared, Bucket):
+            name = bucket_name(self.stage, declared.id, "${AWS::AccountId}", "${AWS::Region}")
+            found = [lid for lid, r in self.of_type("AWS::S3::Bucket").items() if render(r["Properties"].get("BucketName", "")) == name]
+            assert len(found) == 1, f"{len(found)} AWS::S3::Bucket named {name}"
+            return found[0]
         raise TypeError(declared)
 
     def function_logical_id(self, handler: str) -> str:
@@ -82,21 +87,24 @@ class Synthesized:
 
     # -- what a function is given ------------------------------------------------------
 
-    def env_value(self, declared: Table | Key | ParameterTree | StateMachine) -> str:
+    def env_value(self, declared: Table | Key | ParameterTree | StateMachine | Bucket) -> str:
         """The rendered value a function's variable for ``declared`` must have."""
         if isinstance(declared, ParameterTree):
             return self.parameter_path(declared)
         if isinstance(declared, StateMachine):
             return "${%s.Arn}" % self.logical_id(declared)
-        return "${%s}" % self.logical_id(declared)  # a table's name, a key's id
+        return "${%s}" % self.logical_id(declared)  # a table's or a bucket's name, a key's id
 
-    def grant_arns(self, declared: Table | Key | ParameterTree | StateMachine) -> list[str]:
+    def grant_arns(self, declared: Table | Key | ParameterTree | StateMachine | Bucket) -> list[str]:
         """The rendered resources a grant on ``declared`` must name, no more."""
         if isinstance(declared, Table):
             arn = "${%s.Arn}" % self.logical_id(declared)
             return [arn] + ([f"{arn}/index/*"] if declared.indexes else [])
         if isinstance(declared, (Key, StateMachine)):
             return ["${%s.Arn}" % self.logical_id(declared)]
+        if isinstance(declared, Bucket):  # the bucket (ListBucket) and its objects
+            arn = "${%s.Arn}" % self.logical_id(declared)
+            return [arn, f"{arn}/*"]
         arn = f"{ARN_PREFIX}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{self.parameter_path(declared)}"
         return [arn, f"{arn}/*"]
 
@@ -138,5 +146,15 @@ class Synthesized:
 
     def managed_policies(self, role_id: str) -> set[str]:
         return {render(arn) for arn in self.props(role_id).get("ManagedPolicyArns", [])}
+
+    def bucket_policy(self, bucket_id: str) -> list[dict[str, Any]]:
+        """The statements of the bucket policy of the bucket with logical id ``bucket_id``."""
+        found = [
+            p["Properties"]["PolicyDocument"]["Statement"]
+            for p in self.of_type("AWS::S3::BucketPolicy").values()
+            if render(p["Properties"]["Bucket"]) == "${%s}" % bucket_id
+        ]
+        assert len(found) == 1, f"{len(found)} policies on {bucket_id}"
+        return found[0]
 
 

@@ -100,6 +100,8 @@ def prepared(function: str) -> dict:
     from chalicelib.usecases import intake, review
     from tests.support.applications import person
 
+    if function.startswith(("offer_", "sign_")):
+        return _offered(function)
     if not function.startswith(("review_", "route_")):
         return {}
     received = intake.submit(config_repository.partner("P_DEMO"), person(452 if function.startswith("route_") else 920), NoWorkflow())
@@ -114,6 +116,21 @@ def prepared(function: str) -> dict:
     return event
 
 
+def _offered(function: str) -> dict:
+    """An application with an offer (accepted, for the signing step), and the step's event."""
+    from datetime import datetime, timezone
+
+    from chalicelib.persistence import applications
+    from chalicelib.usecases import fund_routing
+
+    application_id = prepared("route_application")["application_id"]
+    assert fund_routing.route(application_id)["status"] == "OFFERED"
+    if function == "sign_contract":
+        now = datetime.now(timezone.utc).isoformat()
+        applications.transition(application_id, "SIGNING", {"OFFERED"}, now, acceptance={"accepted": True, "accepted_at": now, "received_at": now})
+    return dict(load_event(f"{function}.json"), application_id=application_id)
+
+
 def invocations(secrets, event):
     step = lambda name: lambda: getattr(app, name)(event, LambdaContext(name))  # noqa: E731
     return {
@@ -123,7 +140,13 @@ def invocations(secrets, event):
         "api_handler:backoffice_config": lambda: app.app(load_event("api_backoffice_put_funder.json"), LambdaContext("api_handler")),
         "advance_business_date": lambda: app.advance_business_date(load_event("advance_business_date.json"), LambdaContext("advance_business_date")),
         "start_day_end": lambda: app.start_day_end(load_event("schedule_start_day_end.json"), LambdaContext("start_day_end")),
-        **{name: step(name) for name in ("review_query_bureau", "review_decide", "review_await_manual", "review_close", "route_application")},
+        **{
+            name: step(name)
+            for name in (
+                "review_query_bureau", "review_decide", "review_await_manual", "review_close", "route_application",
+                "offer_await_acceptance", "offer_close", "sign_contract",
+            )
+        },
     }
 
 

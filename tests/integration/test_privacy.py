@@ -14,7 +14,7 @@ import pytest
 from chalicelib import resources
 from chalicelib.observability import logger
 from tests.support.applications import RAW_PII, STANDARD, partner_payload, standard
-from tests.support.aws import wait_for_execution
+from tests.support.aws import wait_until_settled
 from tests.support.signing import signed_headers
 
 
@@ -40,7 +40,7 @@ def test_no_raw_personal_data_at_rest_or_in_logs(client, post_signed, aws, app_l
     sfn = boto3.client("stepfunctions")
     histories = []
     for execution in sfn.list_executions(stateMachineArn=aws.provisioned.state_machine_arns["origination"])["executions"]:
-        wait_for_execution(sfn, execution["executionArn"])
+        wait_until_settled(sfn, execution["executionArn"])
         histories.append(json.dumps(sfn.get_execution_history(executionArn=execution["executionArn"])["events"], default=str, ensure_ascii=False))
 
     ddb = boto3.client("dynamodb")

@@ -33,6 +33,9 @@ def clear_client_caches() -> None:
     config_repository.clear_cache()
     partner_secrets.clear_cache()
     aws_clients._client.cache_clear()
+    from chalicelib.ports import ca
+
+    ca.clear_cache()
 
 
 @contextlib.contextmanager
@@ -70,6 +73,23 @@ def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 30.0) -> d
     while True:
         described = sfn.describe_execution(executionArn=execution_arn)
         if described["status"] != "RUNNING":
+            return described
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+        time.sleep(0.05)
+
+
+def wait_until_settled(sfn: Any, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll until an origination execution ends or waits for the borrower's answer to its offer
+    (its application, named by the execution, OFFERED with a task token); answers its description."""
+    from chalicelib.persistence import applications
+
+    application_id = execution_arn.rsplit(":", 1)[-1]
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        item = applications.get(application_id)
+        if described["status"] != "RUNNING" or (item is not None and item.status == "OFFERED" and item.task_token):
             return described
         if time.monotonic() > deadline:
             raise TimeoutError(f"{execution_arn} still running after {timeout} s")

@@ -4,11 +4,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 from botocore.client import BaseClient
 
 from chalicelib import resources
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -60,4 +63,12 @@ def touched(call: Call, env: dict[str, str]) -> list[tuple[str, resources.Access
         return [(by_value[call.params["KeyId"]], access[call.operation])]
     if call.service in ("sfn", "stepfunctions") and call.operation == "StartExecution":
         return [(by_value[call.params["stateMachineArn"]], resources.Access.START)]
+    if call.service in ("sfn", "stepfunctions") and call.operation in ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"):
+        # A task token names no machine: it answers the one machine whose definition waits for tokens.
+        waiting = [m.id for m in resources.STATE_MACHINES if "waitForTaskToken" in (ROOT / "statemachines" / m.definition).read_text(encoding="utf-8")]
+        assert len(waiting) == 1, waiting
+        return [(waiting[0], resources.Access.CALLBACK)]
+    if call.service == "s3":
+        access = resources.Access.READ_WRITE if call.operation.startswith(("Put", "Delete", "Copy")) else resources.Access.READ
+        return [(by_value[call.params["Bucket"]], access)]
     raise KeyError(f"{call.service}.{call.operation} touches nothing declared")

@@ -7,6 +7,7 @@ then own funds, reserving from the line and the branch's and funders' quotas.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from local.seed import SAMPLE
 from tests.support.signing import signed_headers
 from tests.workflow.test_fund_routing import simulate
 from tests.workflow.test_fund_routing import routing_config  # noqa: F401 - autouse fixture
-from tests.workflow.test_origination_review import CLEAN, finished, person, sfn, submit  # noqa: F401 - fixtures
+from tests.workflow.test_origination_review import CLEAN, ended, finished, person, sfn, submit  # noqa: F401 - fixtures
 
 LINE_FUNDERS = ("BR_DONGCHENG", "BR_CHAOYANG", "PB_HUAXIA_JOINT", "OWN_FUNDS")
 
@@ -28,10 +29,23 @@ def line_application(post_signed, sequence=CLEAN, amount="50000.00", number=None
     return submit(post_signed, body)
 
 
-def open_line(sfn, aws, post_signed, **kwargs):
+def offered_line(sfn, aws, post_signed, **kwargs):
     item = finished(sfn, aws, line_application(post_signed, **kwargs))
     assert item.status == "OFFERED", item.decision
     return item
+
+
+def open_line(sfn, aws, post_signed, **kwargs):
+    """A line offered, accepted by the borrower, its agreement signed: ACTIVE."""
+    return open_line_accepting(sfn, aws, post_signed, offered_line(sfn, aws, post_signed, **kwargs))
+
+
+def open_line_accepting(sfn, aws, post_signed, item):
+    accepted = post_signed(f"/v1/applications/{item.application_id}/acceptance", {"accepted": True, "accepted_at": datetime.now(timezone.utc).isoformat()})
+    assert accepted.status_code == 200, accepted.body
+    signed = ended(sfn, aws, item.application_id)
+    assert signed.contract and credit_lines.get(item.credit_line_id).status.value == "ACTIVE", signed.decision
+    return signed
 
 
 def draw(post_signed, line_id, number, amount="5000.00", term_months=6, **changes):
@@ -57,9 +71,13 @@ def funder_totals():
 
 def test_an_approved_line_application_opens_a_line_with_the_approving_funder_and_reserves_nothing(sfn, aws, post_signed, client):
     before = funder_totals()
-    item = open_line(sfn, aws, post_signed)
+    item = offered_line(sfn, aws, post_signed)
     offer = item.offer
     assert offer["type"] == "CREDIT_LINE" and offer["credit_line_id"] == item.credit_line_id
+    assert credit_lines.get(item.credit_line_id).status.value == "PENDING"  # until the borrower accepts and it is signed
+    pending = draw(post_signed, item.credit_line_id, "D0000")
+    assert pending.status_code == 422 and json.loads(pending.body)["code"] == "CREDIT_LINE_NOT_USABLE"
+    item = open_line_accepting(sfn, aws, post_signed, item)
     line = credit_lines.get(item.credit_line_id)
     assert line is not None and line.status.value == "ACTIVE"
     assert line.limit == Decimal(item.decision["approved_limit"]) == Decimal(offer["amount"])
@@ -184,7 +202,7 @@ def test_a_retried_routing_step_offers_the_line_its_first_run_opened(sfn, aws, p
     from chalicelib.persistence.models import ApplicationItem
     from chalicelib.usecases import fund_routing
 
-    item = open_line(sfn, aws, post_signed)
+    item = offered_line(sfn, aws, post_signed)
     first = credit_lines.get(item.credit_line_id)
     # As if the step died after opening the line and before recording the offer; the funders now answer otherwise.
     item.update(actions=[ApplicationItem.status.set("ROUTING")])
@@ -199,7 +217,15 @@ def test_a_line_application_whose_routing_fails_for_good_leaves_no_usable_line(s
     from chalicelib.persistence.models import ApplicationItem
     from chalicelib.usecases import fund_routing
 
-    item = open_line(sfn, aws, post_signed)
+    item = offered_line(sfn, aws, post_signed)
     item.update(actions=[ApplicationItem.status.set("ROUTING")])
     assert fund_routing.routing_failed(item.application_id)["status"] == "NO_FUNDER"
+    assert credit_lines.get(item.credit_line_id).status.value == "CLOSED"
+
+
+def test_a_declined_line_offer_closes_the_line(sfn, aws, post_signed):
+    item = offered_line(sfn, aws, post_signed)
+    declined = post_signed(f"/v1/applications/{item.application_id}/acceptance", {"accepted": False, "accepted_at": datetime.now(timezone.utc).isoformat()})
+    assert declined.status_code == 200
+    assert ended(sfn, aws, item.application_id).status == "CANCELLED"
     assert credit_lines.get(item.credit_line_id).status.value == "CLOSED"

@@ -1,0 +1,147 @@
+"""An offer and the borrower's answer (要约与承诺): wait for it, take it, or let the offer expire.
+
+The origination workflow waits at ``AwaitAcceptance`` with a task token and a
+timeout of what is left of the offer (Standard workflow: waiting costs nothing
+per second). The owning partner posts the borrower's answer:
+
+- accepted: ``OFFERED`` -> ``SIGNING`` and the workflow goes on to the contract;
+- declined: ``OFFERED`` -> ``CANCELLED``; the workflow releases the reservation.
+
+The answer is recorded on the application first (one conditional write: of two
+different answers racing, one wins; the same answer again is a replay), then
+the waiting workflow is resumed. Either side may come first: when the answer
+is recorded before the workflow has stored its task token, the waiting step
+finds the answer and resumes the workflow itself.
+
+The offer ends (``close``) EXPIRED when no answer came in time, CANCELLED when
+declined or when signing failed for good; each end releases what routing
+reserved and closes a credit line the offer would have opened.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.domain.application_status import ApplicationStatus as S
+from chalicelib.domain.credit_line import DRAWDOWN
+from chalicelib.domain.product import Violation
+from chalicelib.domain.wire import field_errors
+from chalicelib.observability import logger
+from chalicelib.persistence import applications, credit_lines, quotas
+from chalicelib.usecases.errors import Refusal, Refused
+from chalicelib.usecases.origination import ApplicationNotFound
+
+CLOCK_SKEW = timedelta(minutes=5)  # an answer "accepted" this far in the future is still believed
+ENDS = {"EXPIRED": S.EXPIRED, "DECLINED": S.CANCELLED, "SIGNING_FAILED": S.CANCELLED}
+
+
+class Answer(BaseModel):
+    """``POST /v1/applications/{id}/acceptance``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accepted: bool = Field(strict=True)
+    accepted_at: AwareDatetime
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _resume(sfn: Any, token: str, accepted: bool) -> bool:
+    """Resume the waiting workflow; False when it no longer waits (expired, or already resumed)."""
+    try:
+        sfn.send_task_success(taskToken=token, output=json.dumps({"accepted": accepted}))
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
+        return False
+    return True
+
+
+def await_answer(application_id: str, task_token: str, sfn: Any) -> dict[str, Any]:
+    """Workflow step: keep the task token with the offer; an answer already recorded resumes at once."""
+    item = applications.get(application_id)
+    if item is None:
+        raise ApplicationNotFound(application_id)
+    if item.status == S.OFFERED.value and item.acceptance is None:
+        try:
+            applications.transition(application_id, S.OFFERED.value, {S.OFFERED.value}, _now().isoformat(), task_token=task_token)
+            return {"application_id": application_id, "waiting": True}
+        except applications.StatusConflict:
+            item = applications.get(application_id)  # the answer came meanwhile
+    if item.acceptance is not None:
+        _resume(sfn, task_token, bool(item.acceptance["accepted"]))
+        return {"application_id": application_id, "waiting": False}
+    raise applications.StatusConflict(f"application {application_id} is {item.status}, not OFFERED")
+
+
+def _parse(payload: Any) -> Answer:
+    if not isinstance(payload, dict):
+        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the answer has invalid fields", [Violation("body", "must be a JSON object")])
+    try:
+        return Answer.model_validate(payload)
+    except ValidationError as exc:
+        violations = [Violation(path, message) for path, message in field_errors(exc)]
+        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the answer has invalid fields", violations) from exc
+
+
+def _replay(item: Any, answer: Answer) -> dict[str, Any]:
+    if bool(item.acceptance["accepted"]) != answer.accepted:
+        given = "accepted" if item.acceptance["accepted"] else "declined"
+        raise Refused(Refusal.CONFLICT, "ANSWER_CONFLICT", f"the borrower already {given} this offer", [Violation("accepted", f"already {given}")])
+    return {"application_id": item.application_id, "status": item.status, "accepted": answer.accepted}
+
+
+def answer(partner: Any, application_id: str, payload: Any, sfn: Any) -> dict[str, Any]:
+    """The owning partner tells the borrower's answer; idempotent for the same answer."""
+    item = applications.get(application_id) if application_id.startswith("AP") else None
+    if item is None or item.partner_id != partner.partner_id:
+        raise Refused(Refusal.NOT_FOUND, "NOT_FOUND", "no such application")
+    given = _parse(payload)
+    now = _now()
+    if given.accepted_at > now + CLOCK_SKEW:
+        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the answer has invalid fields", [Violation("accepted_at", "must not be in the future")])
+    if item.acceptance is not None:
+        return _replay(item, given)
+    if item.status == S.EXPIRED.value or (item.status == S.OFFERED.value and now >= datetime.fromisoformat(item.offer["expires_at"])):
+        raise Refused(Refusal.BUSINESS_RULE, "OFFER_EXPIRED", "the offer has expired", [Violation("accepted", "the offer expired")])
+    if item.status != S.OFFERED.value:
+        raise Refused(Refusal.BUSINESS_RULE, "NO_OPEN_OFFER", f"the application is {item.status}: there is no offer to answer")
+    to = S.SIGNING if given.accepted else S.CANCELLED
+    record = {"accepted": given.accepted, "accepted_at": given.accepted_at.isoformat(), "received_at": now.isoformat()}
+    try:
+        item = applications.transition(application_id, to.value, {S.OFFERED.value}, now.isoformat(), acceptance=record)
+    except applications.StatusConflict:
+        item = applications.get(application_id)
+        if item is not None and item.acceptance is not None:  # a concurrent answer won
+            return _replay(item, given)
+        raise Refused(Refusal.BUSINESS_RULE, "NO_OPEN_OFFER", "the offer closed meanwhile") from None
+    if item.task_token:
+        _resume(sfn, item.task_token, given.accepted)  # not waiting (yet): the waiting step resumes itself
+    logger.info("offer answered", extra={"application_id": application_id, "accepted": given.accepted})
+    return {"application_id": application_id, "status": to.value, "accepted": given.accepted}
+
+
+def close(application_id: str, end: str) -> dict[str, Any]:
+    """Workflow step: the offer ends (EXPIRED, DECLINED, SIGNING_FAILED); what it held is released."""
+    if end not in ENDS:
+        raise ValueError(f"unknown end {end!r}")
+    item = applications.get(application_id)
+    if item is None:
+        raise ApplicationNotFound(application_id)
+    now = _now()
+    reservation = (item.offer or {}).get("reservation")
+    if reservation:
+        quotas.release(reservation, now)  # once, however often this step runs
+    line_id = (item.offer or {}).get("credit_line_id")
+    if line_id and item.kind != DRAWDOWN:
+        credit_lines.close(line_id, now.isoformat())
+    allowed = {S.OFFERED.value, S.SIGNING.value} if end != "DECLINED" else {S.OFFERED.value}
+    status = ENDS[end]
+    reasons = (item.decision or {}).get("reasons", [])
+    reason = {"EXPIRED": "OFFER_EXPIRED", "DECLINED": "OFFER_DECLINED", "SIGNING_FAILED": "SIGNING_FAILED"}[end]
+    decision = {**(item.decision or {}), "reasons": reasons if reason in reasons else [*reasons, reason]}
+    applications.transition(application_id, status.value, allowed, now.isoformat(), decision=decision, task_token=None)
+    return {"application_id": application_id, "status": status.value}
