@@ -218,7 +218,9 @@ def contracts(stack: LocalStack) -> None:
     tampered = bytearray(pdf)
     tampered[len(tampered) // 2] ^= 0x01
     print(f"  one byte flipped: {'VALID' if verify_pdf(bytes(tampered), trust_roots()).valid else 'INVALID'}")  # noqa: T201
-    print(f"  check it yourself: python tools/verify_contract.py {path} --sha256 {body['sha256']}\n")  # noqa: T201
+    root = folder / "local-ca.pem"
+    root.write_bytes(trust_roots()[0])
+    print(f"  check it yourself: python tools/verify_contract.py {path} --trust-root {root} --sha256 {body['sha256']}\n")  # noqa: T201
 
 
 def main() -> int:

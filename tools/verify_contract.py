@@ -1,12 +1,17 @@
 """Verify a signed contract or authorisation letter: who signed it, when, whether it is intact and trusted.
 
     python tools/verify_contract.py CONTRACT.pdf [--trust-root CA.pem ...] [--sha256 HEX]
+    python tools/verify_contract.py CONTRACT.pdf --application-id AP...   (with the stage's AWS environment)
 
 Prints the signer, the signing time, whether the signed bytes are unchanged and
 cover the whole file, whether the signer's certificate chains to one of the
 trust roots, and (with ``--sha256``, e.g. the hash on the loan record) whether
-the file is the one recorded. Exit status 0 when valid, 1 otherwise (2 for a
-usage error).
+the file is the one recorded. With ``--application-id`` the hash is read from
+the application's record (its contract or its authorisation letter, whichever
+the file claims to be) and, without ``--trust-root``, the trust roots from the
+signing configuration: this needs the stage's AWS environment (credentials,
+region, table and parameter names, as the functions get them). Exit status 0
+when valid, 1 otherwise (2 for a usage error).
 """
 from __future__ import annotations
 
@@ -27,7 +32,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("pdf", type=Path, help="the signed PDF")
     p.add_argument("--trust-root", type=Path, action="append", default=[], metavar="PEM_FILE", help="a CA root certificate (PEM); repeat for several")
     p.add_argument("--sha256", metavar="HEX", help="the SHA-256 the file must have (e.g. the one on the loan record)")
+    p.add_argument("--application-id", metavar="ID", help="compare with the hashes on this application's record (needs the stage's AWS environment)")
     return p
+
+
+def recorded(application_id: str, pdf: bytes) -> tuple[str | None, list[bytes]]:
+    """The SHA-256 the record holds for this file (the contract's or the authorisation's), and the trust roots."""
+    import hashlib
+
+    from chalicelib.persistence import applications
+    from chalicelib.ports.ca import trust_roots
+
+    item = applications.get(application_id)
+    if item is None or not item.contract:
+        return None, []
+    hashes = [item.contract[kind]["sha256"] for kind in ("contract", "authorisation")]
+    actual = hashlib.sha256(pdf).hexdigest()
+    return (actual if actual in hashes else hashes[0]), trust_roots()
 
 
 def _yes(flag: bool) -> str:
@@ -59,9 +80,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
+    expected = args.sha256
+    if args.application_id:
+        expected, stored_roots = recorded(args.application_id, pdf)
+        if expected is None:
+            print(f"no signed contract is recorded for {args.application_id}", file=sys.stderr)
+            return 1
+        roots = roots or stored_roots
     if not roots:
         print("no --trust-root given: the signer cannot be trusted", file=sys.stderr)
-    result = verify_pdf(pdf, roots, args.sha256)
+    result = verify_pdf(pdf, roots, expected)
     print("\n".join(report(str(args.pdf), result)))
     return 0 if result.valid else 1
 

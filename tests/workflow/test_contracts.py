@@ -116,3 +116,20 @@ def test_a_drawdown_s_contract_is_signed_for_its_line_s_borrower(sfn, aws, post_
     assert done.contract and done.status == "SIGNING"
     text = text_of(archive.get(done.contract["contract"]["key"], done.contract["contract"]["version_id"]))
     assert line.credit_line_id in text and "5000.00" in text.replace(",", "")
+
+
+def test_the_cli_checks_a_contract_against_the_application_s_record(sfn, aws, post_signed, tmp_path, capsys):
+    from tools.verify_contract import main
+
+    item = signed(sfn, aws, post_signed)
+    pdf = archive.get(item.contract["contract"]["key"], item.contract["contract"]["version_id"])
+    good = tmp_path / "contract.pdf"
+    good.write_bytes(pdf)
+    assert main([str(good), "--application-id", item.application_id]) == 0
+    assert "hash:      matches" in capsys.readouterr().out
+    tampered = bytearray(pdf)
+    tampered[len(tampered) // 3] ^= 0x01
+    bad = tmp_path / "tampered.pdf"
+    bad.write_bytes(bytes(tampered))
+    assert main([str(bad), "--application-id", item.application_id]) == 1
+    assert main([str(good), "--application-id", "AP20000101-000000-0000000000"]) == 1
