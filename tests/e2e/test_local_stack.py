@@ -104,3 +104,30 @@ def test_applications_from_three_partners_in_their_own_formats(local_stack):
     deadline = time.monotonic() + 15
     while not any(local_stack.printed(workflow + event, timeout=0.2) for event in ("ExecutionSucceeded", "TaskStateEntered AwaitAcceptance")):
         assert time.monotonic() < deadline
+
+
+def test_an_accepted_offer_s_signed_contract_downloads_over_plain_http(local_stack):
+    """The whole path over HTTP: apply, offer, accept, the signed contract's link, its bytes and hash."""
+    import hashlib
+    import urllib.request
+    from datetime import datetime, timezone
+
+    from local.people import person
+
+    client = PartnerClient(local_stack.api_url, "P_DEMO", local_stack.secrets["P_DEMO"])
+    application_id = client.post("/v1/applications", person(461, amount="15000.00")).json()["application_id"]
+    deadline = time.monotonic() + 60
+    while (shown := client.get(f"/v1/applications/{application_id}").json())["status"] not in ("OFFERED", "REJECTED", "NO_FUNDER"):
+        assert time.monotonic() < deadline, shown["status"]
+        time.sleep(0.2)
+    assert shown["status"] == "OFFERED", shown["decision"]
+    answered = client.post(f"/v1/applications/{application_id}/acceptance", {"accepted": True, "accepted_at": datetime.now(timezone.utc).isoformat()})
+    assert answered.status_code == 200 and answered.json()["status"] == "SIGNING"
+    while (links := client.get(f"/v1/applications/{application_id}/contract")).status_code == 404:
+        assert time.monotonic() < deadline, links.text
+        time.sleep(0.2)
+    body = links.json()
+    with urllib.request.urlopen(body["url"], timeout=10) as response:  # noqa: S310 - the local stack's own link
+        pdf = response.read()
+    assert pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == body["sha256"]
+    assert client.get(f"/v1/applications/{application_id}").json()["contract"]["sha256"] == body["sha256"]
