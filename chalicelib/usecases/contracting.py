@@ -19,11 +19,13 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from chalicelib import settings
 from chalicelib.domain.application_status import ApplicationStatus as S
 from chalicelib.domain.credit_line import DRAWDOWN
 from chalicelib.domain.schedule import RepaymentMethod
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 from chalicelib.persistence import applications, archive, config_repository, credit_lines, pii_vault
 from chalicelib.usecases.errors import Refusal, Refused
 from chalicelib.usecases.origination import ApplicationNotFound
@@ -130,6 +132,8 @@ def sign(application_id: str) -> dict[str, Any]:
     applications.transition(application_id, S.SIGNING.value, {S.SIGNING.value}, now.isoformat(), contract=record)
     if terms.kind == "CREDIT_LINE" and terms.credit_line_id:
         credit_lines.activate(terms.credit_line_id, now.isoformat())
+    metrics.add_metric(name="ContractsSigned", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="ContractBytes", unit=MetricUnit.Bytes, value=record["contract"]["size"])
     logger.info("contract signed", extra={"application_id": application_id, "contract_no": terms.contract_no, "sha256": record["contract"]["sha256"]})
     return {"application_id": application_id, "status": S.SIGNING.value, "sha256": record["contract"]["sha256"]}
 

@@ -23,13 +23,14 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.application_status import ApplicationStatus as S
 from chalicelib.domain.credit_line import DRAWDOWN
 from chalicelib.domain.product import Violation
 from chalicelib.domain.wire import field_errors
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 from chalicelib.persistence import applications, credit_lines, quotas
 from chalicelib.usecases.errors import Refusal, Refused
 from chalicelib.usecases.origination import ApplicationNotFound
@@ -120,6 +121,7 @@ def answer(partner: Any, application_id: str, payload: Any, sfn: Any) -> dict[st
         raise Refused(Refusal.BUSINESS_RULE, "NO_OPEN_OFFER", "the offer closed meanwhile") from None
     if item.task_token:
         _resume(sfn, item.task_token, given.accepted)  # not waiting (yet): the waiting step resumes itself
+    metrics.add_metric(name="OffersAccepted" if given.accepted else "OffersDeclined", unit=MetricUnit.Count, value=1)
     logger.info("offer answered", extra={"application_id": application_id, "accepted": given.accepted})
     return {"application_id": application_id, "status": to.value, "accepted": given.accepted}
 
