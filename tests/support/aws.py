@@ -38,6 +38,38 @@ def clear_client_caches() -> None:
     ca.clear_cache()
 
 
+def _faster_moto() -> None:
+    """Two costs moto pays on every fresh account that tests need not pay again (about 0.7 s a test):
+
+    - it parses a state machine's definition to validate it at each CreateStateMachine: each
+      distinct definition is validated once per process (executions still parse their own);
+    - it makes a 2048-bit RSA key for every KMS key, symmetric and HMAC keys too, which never use
+      it: those share one. Asymmetric keys still get their own.
+    """
+    from moto.kms import models as kms_models
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    if getattr(StepFunctionsParserBackend._validate_definition, "once", False):
+        return
+    validate, validated = StepFunctionsParserBackend._validate_definition, set()
+
+    def validate_once(definition: str) -> None:
+        if definition not in validated:
+            validate(definition)
+            validated.add(definition)
+
+    validate_once.once = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend._validate_definition = staticmethod(validate_once)
+    make_private_key, shared = kms_models.generate_private_key, {}
+
+    def private_key(key_spec: str) -> Any:
+        if key_spec in ("SYMMETRIC_DEFAULT", "HMAC_256", "HMAC_224", "HMAC_384", "HMAC_512", None, ""):
+            return shared.setdefault("unused", make_private_key("RSA_2048"))
+        return make_private_key(key_spec)
+
+    kms_models.generate_private_key = private_key
+
+
 @contextlib.contextmanager
 def mocked_aws(monkeypatch: Any) -> Iterator[MockedAws]:
     """Moto in-process (no server), the declared resources, the app's handlers, the sample config."""
@@ -46,6 +78,7 @@ def mocked_aws(monkeypatch: Any) -> Iterator[MockedAws]:
     from local.seed import seed
 
     moto_atomicity.install()
+    _faster_moto()
     env = local_environment(moto_port=0)
     for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
         env.pop(name)
