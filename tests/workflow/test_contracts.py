@@ -13,6 +13,7 @@ import json
 from pypdf import PdfReader
 
 from chalicelib.persistence import archive, quotas
+from local.seed import SAMPLE
 from tests.support.signing import signed_headers
 from tests.workflow.test_fund_routing import only_channels, routing_config, simulate  # noqa: F401 - autouse fixture
 from tests.workflow.test_offers import answer, offered, reserved
@@ -74,7 +75,7 @@ def test_a_joint_loan_s_contract_names_every_funder_and_its_share(sfn, aws, post
     only_channels("CH_DONGCHENG_HUAXIA_JOINT")
     item = signed(sfn, aws, post_signed)
     text = text_of(archive.get(item.contract["contract"]["key"], item.contract["contract"]["version_id"]))
-    names = {f["code"]: f["name"] for f in json.loads((__import__("local.seed", fromlist=["SAMPLE"]).SAMPLE / "funders.json").read_text(encoding="utf-8"))}
+    names = {f["code"]: f["name"] for f in json.loads((SAMPLE / "funders.json").read_text(encoding="utf-8"))}
     for share in item.offer["funders"]:
         assert names[share["funder"]] in text
         assert share["amount"].replace(",", "") in text.replace(",", "")
