@@ -306,9 +306,6 @@ def _remote_signer_class() -> type:
 
 # -- the credentials in Parameter Store -------------------------------------------------------------
 
-_provider: Any = None
-_provider_key: tuple[str | None, ...] | None = None
-
 
 def _path() -> str:
     return settings.env(resources.SIGNING_CREDENTIALS.env)
@@ -338,27 +335,10 @@ def client_parameter(name: str) -> str:
     return f"{_path()}/ca-client/{name}"
 
 
-def _ssm() -> Any:
-    global _provider, _provider_key
-    key = (settings.region(), settings.aws_endpoint())
-    if _provider is None or key != _provider_key:
-        import boto3
-        from aws_lambda_powertools.utilities.parameters import SSMProvider
-
-        _provider = SSMProvider(boto3_client=boto3.client("ssm", region_name=settings.region()))
-        _provider_key = key
-    return _provider
-
-
 def _read(name: str) -> str | None:
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+    from chalicelib.persistence import secure_parameters
 
-    try:
-        return _ssm().get(name, decrypt=True, max_age=CREDENTIALS_CACHE_SECONDS)
-    except GetParameterError as exc:
-        if "ParameterNotFound" in str(exc):
-            return None
-        raise
+    return secure_parameters.read(name, CREDENTIALS_CACHE_SECONDS)
 
 
 @functools.lru_cache(maxsize=64)
@@ -407,15 +387,9 @@ def trust_roots() -> list[bytes]:
 
 
 def _put(name: str, value: str) -> None:
-    from chalicelib import aws_clients
+    from chalicelib.persistence import secure_parameters
 
-    aws_clients.client("ssm").put_parameter(
-        Name=name,
-        Value=value,
-        Type="SecureString",
-        KeyId=settings.env(resources.SECRETS_KEY.env),
-        Overwrite=True,
-    )
+    secure_parameters.put(name, value)
 
 
 def put_branch_credentials(branch_code: str, certificate_chain_pem: bytes, key_pem: bytes | None = None) -> None:
@@ -439,7 +413,8 @@ def put_ca_client(client_id: str, client_secret: str) -> None:
 
 
 def clear_cache() -> None:
-    global _provider, _provider_key
-    _provider, _provider_key = None, None
+    from chalicelib.persistence import secure_parameters
+
+    secure_parameters.clear_cache()
     _key_signer.cache_clear()
     _http_signer.cache_clear()
