@@ -7,22 +7,13 @@ any number of concurrent duplicates exactly one application is created.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 
-from pynamodb.connection import Connection
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings
-from chalicelib.persistence.models import ApplicationItem
-
-
-@lru_cache(maxsize=4)
-def _connection(region: str, endpoint: str | None) -> Connection:
-    """One connection per region and endpoint (botocore reads the endpoint from the environment)."""
-    return Connection(region=region)
+from chalicelib.persistence.models import ApplicationItem, transaction_connection
 
 
 def _idempotency_key(partner_id: str, partner_application_no: str) -> str:
@@ -61,7 +52,7 @@ def create(item: ApplicationItem) -> bool:
         created_at=item.created_at,
     )
     try:
-        with TransactWrite(connection=_connection(settings.region(), settings.aws_endpoint())) as transaction:
+        with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(claim, condition=ApplicationItem.pk.does_not_exist())
             transaction.save(item, condition=ApplicationItem.pk.does_not_exist())
     except TransactWriteError as exc:

@@ -29,16 +29,13 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Iterator
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings
 from chalicelib.persistence import config_repository
-from chalicelib.persistence.models import ConfigItem
+from chalicelib.persistence.models import ConfigItem, transaction_connection
 
 FUNDER = "FUNDER"
 FUNDING = "FUNDING"
@@ -146,12 +143,6 @@ def fundings() -> Iterator[Versioned]:
         yield Versioned(ConfigRef(FUNDING, item.pk.removeprefix("FUNDING#")), item.document or {}, _version_of(item))
 
 
-@lru_cache(maxsize=4)
-def _connection(region: str, endpoint: str | None) -> Connection:
-    """One connection per region and endpoint (botocore reads the endpoint from the environment)."""
-    return Connection(region=region)
-
-
 def _reasons(exc: TransactWriteError) -> list[str | None]:
     return [r.code if r else None for r in (exc.cancellation_reasons or [])]
 
@@ -191,7 +182,7 @@ def write(ref: ConfigRef, expected: int, before: dict[str, Any] | None, after: d
     token = uuid.uuid4().hex  # the same for every retry: DynamoDB answers a replay as the first
     for attempt in range(MAX_ATTEMPTS):
         try:
-            with TransactWrite(connection=_connection(settings.region(), settings.aws_endpoint()), client_request_token=token) as tx:
+            with TransactWrite(connection=transaction_connection(), client_request_token=token) as tx:
                 tx.save(ConfigItem(pk, sk, document=after, version=version), condition=condition)
                 tx.save(ConfigItem(ref.audit_pk, str(version).zfill(VERSION_DIGITS), document=audit, version=version), condition=ConfigItem.pk.does_not_exist())
             break

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from functools import lru_cache
+
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from chalicelib import resources, settings
@@ -31,6 +34,17 @@ def table_meta(table: resources.Table) -> type:
         region = _FromEnvironment(settings.region)
 
     return Meta
+
+
+@lru_cache(maxsize=4)
+def _connection(region: str, endpoint: str | None) -> Connection:
+    return Connection(region=region)
+
+
+def transaction_connection() -> Connection:
+    """The connection for PynamoDB transactions: one per region and endpoint (a new local stack
+    gets its own; botocore reads the endpoint from the environment)."""
+    return _connection(settings.region(), settings.aws_endpoint())
 
 
 class LazyModel(Model):

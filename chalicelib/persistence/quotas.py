@@ -99,17 +99,15 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, Iterable
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib import resources, settings
 from chalicelib.domain.money import to_fen
-from chalicelib.persistence.models import LazyModel, table_meta
+from chalicelib.persistence.models import LazyModel, table_meta, transaction_connection
 
 TOTAL = "TOTAL"
 RESERVED = "RESERVED"
@@ -176,18 +174,12 @@ class ReservationItem(LazyModel):
     expires_at = NumberAttribute(null=True)
 
 
-@lru_cache(maxsize=4)
-def _connection(region: str, endpoint: str | None) -> Connection:
-    """One connection per region and endpoint (botocore reads the endpoint from the environment)."""
-    return Connection(region=region)
-
-
 def _transaction() -> TransactWrite:
-    return TransactWrite(connection=_connection(settings.region(), settings.aws_endpoint()))
+    return TransactWrite(connection=transaction_connection())
 
 
 def _snapshot() -> TransactGet:
-    return TransactGet(connection=_connection(settings.region(), settings.aws_endpoint()))
+    return TransactGet(connection=transaction_connection())
 
 
 # -- keys and parts ------------------------------------------------------------------------------
