@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Callable
 
-from chalicelib.domain.money import ZERO, precise, to_fen
+from chalicelib.domain.money import FEN, ZERO, precise, to_fen
 
 MAX_TERM_MONTHS = 360
 
@@ -156,3 +156,50 @@ def build_schedule(
         raise ValueError("rate must not be negative")
     rows = GENERATORS[RepaymentMethod(method)](amount, annual_rate, term_months, start_date)
     return Schedule(amount, annual_rate, term_months, RepaymentMethod(method), start_date, tuple(rows))
+
+
+def reamortise(
+    balance: Decimal,
+    annual_rate: Decimal,
+    method: RepaymentMethod,
+    periods: list[tuple[int, date]],
+    shorten: bool,
+    keep: Installment | None = None,
+) -> list[Installment]:
+    """The installments after a prepayment: ``balance`` over the remaining ``periods`` (period
+    number, due date), by the same method.
+
+    ``shorten`` (缩短期限) keeps the size of ``keep`` (the next installment as it was: its payment
+    for equal installments, its principal for equal principal) and uses fewer periods; otherwise
+    (减少月供) the same periods with smaller installments. Interest-first keeps its periods either
+    way (the principal is due at maturity). The last row clears the balance exactly.
+    """
+    if balance < 0 or balance != to_fen(balance):
+        raise ValueError("balance must be 0 or more, in whole fen")
+    if not periods or balance == 0:
+        return []
+    method = RepaymentMethod(method)
+    n = len(periods)
+    if method is RepaymentMethod.BULLET:
+        raise ValueError("a bullet loan is prepaid only in full")
+    if method is RepaymentMethod.INTEREST_FIRST:
+        interest = _interest(balance, annual_rate)
+        return [
+            Installment(p, due, balance if index == n - 1 else ZERO, interest, ZERO if index == n - 1 else balance)
+            for index, (p, due) in enumerate(periods)
+        ]
+    if method is RepaymentMethod.EQUAL_INSTALLMENT:
+        size = keep.payment if shorten and keep is not None else annuity_payment(balance, monthly_rate(annual_rate), n)
+    else:
+        with precise():
+            size = keep.principal if shorten and keep is not None else to_fen(balance / n)
+    rows: list[Installment] = []
+    for index, (p, due) in enumerate(periods):
+        interest = _interest(balance, annual_rate)
+        wanted = size - interest if method is RepaymentMethod.EQUAL_INSTALLMENT else size
+        principal = balance if index == n - 1 else min(max(wanted, FEN), balance)
+        balance -= principal
+        rows.append(Installment(p, due, principal, interest, balance))
+        if balance == 0:
+            break
+    return rows
