@@ -174,8 +174,12 @@ class Loan:
                 to_day = to_fen(remaining * self.annual_rate * (day - base).days / DAYS_IN_YEAR)
             paid_ahead = sum((i.paid_interest for i in ahead), ZERO)
             interest = max(ZERO, to_day - paid_ahead)
+        # the fee is on the principal paid before its time: beyond the current installment's, which
+        # paying the installment would clear without a fee (as a partial prepayment counts it)
+        current = self.current(day)
+        early = remaining - (current.unpaid_principal if current is not None else ZERO)
         with precise():
-            fee = to_fen(remaining * self.prepayment.fee_rate) if remaining else ZERO
+            fee = to_fen(early * self.prepayment.fee_rate) if early > 0 else ZERO
         return SettlementQuote(
             day=day,
             due_penalty=sum((i.unpaid_penalty for i in due), ZERO),
@@ -207,13 +211,18 @@ class Loan:
             return to_fen(installment.unpaid_principal * rate / DAYS_IN_YEAR)
 
     def accrual(self, day: date) -> "Accrual":
-        """What the day end of ``day`` accrues: interest income not yet recognised, and one day's
-        penalty on each installment overdue on that day."""
+        """What the day end of ``day`` accrues: interest income not yet recognised, and the penalty
+        of each installment overdue on that day, one day's worth (each day rounded to the fen) for
+        every day since it was last accrued or fell overdue, so a day end that was missed is caught up."""
         if self.status is not LoanStatus.ACTIVE or (self.accrued_through is not None and day <= self.accrued_through):
             return Accrual(day, ZERO, ())
         interest = max(ZERO, self.interest_earned(day) - self.interest_recognised)
-        penalties = tuple((i.period, p) for i in self.overdue(day) if (p := self.daily_penalty(i)) > 0)
-        return Accrual(day, interest, penalties)
+        penalties = []
+        for i in self.overdue(day):
+            since = i.due_date if self.accrued_through is None else max(i.due_date, self.accrued_through)
+            if (p := self.daily_penalty(i) * (day - since).days) > 0:
+                penalties.append((i.period, p))
+        return Accrual(day, interest, tuple(penalties))
 
     def accrued(self, accrual: "Accrual") -> "Loan":
         """The loan after ``accrual`` is booked."""
@@ -224,7 +233,9 @@ class Loan:
             installments=installments,
             interest_receivable=self.interest_receivable + accrual.interest,
             interest_recognised=self.interest_recognised + accrual.interest,
-            accrued_through=accrual.day,
+            # never back: a day end replayed for an earlier day (an empty accrual) must not reopen
+            # the days after it, or their penalty would accrue a second time
+            accrued_through=accrual.day if self.accrued_through is None else max(self.accrued_through, accrual.day),
             version=self.version + 1,
         )
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.domain.loan import PENALTY_MARKUP, PrepaymentMode, PrepaymentPolicy
 from chalicelib.domain.money import format_amount, format_rate
 from chalicelib.domain.schedule import MAX_TERM_MONTHS, RepaymentMethod
 
@@ -22,6 +23,19 @@ class Violation:
 
     field: str
     message: str
+
+
+class Prepayment(BaseModel):
+    """Paying early (提前还款): allowed in part or only in full, what it does to the schedule, its fee."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allowed: bool = True  # a partial prepayment; settling in full is always allowed
+    mode: PrepaymentMode = PrepaymentMode.LOWER_INSTALLMENT
+    fee_rate: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("0.05"))  # of the principal prepaid
+
+    def policy(self) -> PrepaymentPolicy:
+        return PrepaymentPolicy(self.allowed, self.mode, self.fee_rate)
 
 
 class Product(BaseModel):
@@ -41,6 +55,9 @@ class Product(BaseModel):
     applicant_age_max: int = Field(default=60, ge=18, le=100)
     manual_review_hours: int = Field(default=72, ge=1, le=24 * 30)  # a manual review waiting longer expires
     offer_valid_hours: int = Field(default=72, ge=1, le=24 * 30)  # an offer not accepted by then expires
+    prepayment: Prepayment = Field(default_factory=Prepayment)
+    penalty_markup: Decimal = Field(default=PENALTY_MARKUP, ge=0, le=1)  # 罚息: the contract rate plus this share of it
+
     @field_validator("terms_months")
     @classmethod
     def _terms_in_range(cls, terms: tuple[int, ...]) -> tuple[int, ...]:

@@ -5,7 +5,8 @@ In this order, each step taking what is left of the amount:
 1. what is due (overdue, or due that day), the oldest installment first, each
    penalty, then interest, then principal;
 2. the current installment (the first due after the day): interest, then
-   principal;
+   principal (not for a bullet loan, whose one installment carries the whole
+   term's interest: before maturity it is only settled in full);
 3. anything beyond is a prepayment (提前还款): the product's fee (if any) is
    taken out of it, the rest reduces the principal, and the installments after
    the current one are recomputed (the product's mode: lower installments, or
@@ -180,6 +181,12 @@ def allocate(loan: Loan, amount: Decimal, day: date) -> Allocation:
             for component in (PENALTY, INTEREST, PRINCIPAL):
                 book.pay(row.period, component, "DUE")
         current = loan.current(day)
+        if current is not None and book.left > 0 and loan.method is RepaymentMethod.BULLET:
+            # its one installment carries the whole term's interest: paid before maturity only in full
+            raise RepaymentRefused(
+                "PREPAYMENT_NOT_ALLOWED",
+                f"a bullet loan is repaid at maturity or settled in full: pay exactly {format_amount(quote.total)} to settle",
+            )
         if current is not None:
             for component in (INTEREST, PRINCIPAL):
                 book.pay(current.period, component, "CURRENT")

@@ -124,9 +124,10 @@ class LedgerMachine(RuleBasedStateMachine):
             if refused.code == "OVERPAYMENT":  # only ever for more than the settlement
                 assert amount > top
                 assert how in ("over", "installment", "part")
-            else:  # a partial prepayment the loan does not take: a bullet, or one clearing all principal
-                assert how == "prepay" and refused.code in ("PREPAYMENT_NOT_ALLOWED", "SETTLE_IN_FULL"), refused
-                assert refused.code == "SETTLE_IN_FULL" or loan.method is RepaymentMethod.BULLET
+            elif refused.code == "PREPAYMENT_NOT_ALLOWED":  # a bullet loan before maturity: only in full
+                assert loan.method is RepaymentMethod.BULLET and loan.current(self.day) is not None
+            else:  # a partial prepayment that would clear all principal: settle instead
+                assert how == "prepay" and refused.code == "SETTLE_IN_FULL", refused
             return
         assert how != "over" and amount <= top
         event(f"{how}: {'settled' if allocation.settled else 'prepaid' if allocation.prepaid_principal else 'paid'}")
