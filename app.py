@@ -83,6 +83,34 @@ def draw_on_credit_line(credit_line_id):
     return http.answer(lambda: credit_lines.drawdown(app.current_request, credit_line_id))
 
 
+@app.route("/v1/loans/{loan_id}", methods=["GET"])
+def get_loan(loan_id):
+    from chalicelib.api import http, loans
+
+    return http.answer(lambda: loans.view(app.current_request, loan_id))
+
+
+@app.route("/v1/loans/{loan_id}/schedule", methods=["GET"])
+def get_loan_schedule(loan_id):
+    from chalicelib.api import http, loans
+
+    return http.answer(lambda: loans.schedule(app.current_request, loan_id))
+
+
+@app.route("/v1/loans/{loan_id}/repayments", methods=["POST"])
+def post_repayment(loan_id):
+    from chalicelib.api import http, loans
+
+    return http.answer(lambda: loans.repay(app.current_request, loan_id))
+
+
+@app.route("/v1/events", methods=["GET"])
+def get_events():
+    from chalicelib.api import http, loans
+
+    return http.answer(lambda: loans.events(app.current_request))
+
+
 @app.route("/backoffice/reviews", methods=["GET"], authorizer=operators)
 def review_queue():
     from chalicelib.api import backoffice, http
@@ -210,6 +238,14 @@ def sign_contract(event, context):
     from chalicelib.usecases import contracting
 
     return contracting.sign(event["application_id"])
+
+
+@app.lambda_function(name="disburse_loan")
+def disburse_loan(event, context):
+    """Origination step: the loan booked and paid (or, failed, reversed); ``"give_up": true`` ends it."""
+    from chalicelib.usecases import disbursement
+
+    return disbursement.disburse(event["application_id"], give_up=bool(event.get("give_up")))
 
 
 @app.lambda_function(name="review_close")

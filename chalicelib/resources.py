@@ -249,6 +249,7 @@ ORIGINATION_MACHINE = StateMachine(
         "AwaitAcceptanceFunctionArn": "offer_await_acceptance",
         "CloseOfferFunctionArn": "offer_close",
         "SignContractFunctionArn": "sign_contract",
+        "DisburseFunctionArn": "disburse_loan",
     },
     description="Carries an application from RECEIVED through review, routing, the borrower's answer and the signed contract.",
 )
@@ -262,6 +263,27 @@ QUOTAS_TABLE = Table(
     description="Lending quotas (额度) of branches, funders and customers, and each reservation against them.",
 )
 
+LOANS_TABLE = Table(
+    id="loans",
+    env="LOANS_TABLE_NAME",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    indexes=(Index(name="by_branch_status", partition_key="branch_status", sort_key="loan_id"),),
+    description="Loan accounts (贷款分户账) with their schedules, each repayment once per partner number, "
+    "and the partners' event feed (expired by TTL). by_branch_status: a branch's loans in one status (the day end).",
+)
+
+LEDGER_TABLE = Table(
+    id="ledger",
+    env="LEDGER_TABLE_NAME",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(Index(name="by_branch_day", partition_key="branch_day", sort_key="posting_id"),),
+    description="The branches' double-entry ledger: immutable postings (one per business event) and each "
+    "account's debit and credit totals. by_branch_day: a branch's postings of one business day.",
+)
+
 TABLES: tuple[Table, ...] = (
     CONFIG_TABLE,
     GUARD_TABLE,
@@ -270,9 +292,19 @@ TABLES: tuple[Table, ...] = (
     CREDIT_REPORTS_TABLE,
     FRAUD_SIGNALS_TABLE,
     QUOTAS_TABLE,
+    LOANS_TABLE,
+    LEDGER_TABLE,
 )
 KEYS: tuple[Key, ...] = (SECRETS_KEY, PII_KEY, PII_HASH_KEY, ARCHIVE_KEY)
-PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS, SIGNING_CREDENTIALS)
+PAYMENT_CREDENTIALS = ParameterTree(
+    id="payment_credentials",
+    env="PAYMENT_CREDENTIALS_PATH",
+    path="/payment-gateway",
+    key="secrets",
+    description="The payment gateway's client credentials (with PAYMENT_GATEWAY_MODE=http): {path}/client_id, {path}/client_secret.",
+)
+
+PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS, SIGNING_CREDENTIALS, PAYMENT_CREDENTIALS)
 BUCKETS: tuple[Bucket, ...] = (ARCHIVE_BUCKET,)
 STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE, ORIGINATION_MACHINE)
 
@@ -292,6 +324,8 @@ FUNCTIONS: tuple[Function, ...] = (
             "origination": Access.START_AND_CALLBACK,
             "archive": Access.READ,  # presigned links to signed contracts
             "archive_key": Access.DECRYPT,  # ... which S3 decrypts with the signer's permissions
+            "loans": Access.READ_WRITE,  # repayments, loan and schedule views, the partners' event feed
+            "ledger": Access.READ_WRITE,  # ... each repayment's posting
         },
         description="The partner REST API and the back-office API.",
     ),
@@ -326,7 +360,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="route_application",
-        uses={"config": Access.READ, "applications": Access.READ_WRITE, "quotas": Access.READ_WRITE},
+        uses={"config": Access.READ, "applications": Access.READ_WRITE, "quotas": Access.READ_WRITE, "customers": Access.READ},
         description="Origination step: fund routing within quotas; the offer or NO_FUNDER (or, failed, releases).",
     ),
     Function(
@@ -358,6 +392,21 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Origination step: the contract and authorisation as PDFs, sealed by the branch (PAdES), archived.",
     ),
     Function(
+        name="disburse_loan",
+        uses={
+            "config": Access.READ,
+            "applications": Access.READ_WRITE,
+            "loans": Access.READ_WRITE,
+            "ledger": Access.READ_WRITE,
+            "quotas": Access.READ_WRITE,
+            "customers": Access.READ_WRITE,  # the funders each customer has borrowed from
+            "pii": Access.DECRYPT,
+            "payment_credentials": Access.READ,
+            "secrets": Access.DECRYPT,
+        },
+        description="Origination step: the card checked, the loan booked, paid through the gateway; on failure reversed (冲正).",
+    ),
+    Function(
         name="advance_business_date",
         uses={"config": Access.READ_WRITE},
         description="Day-end step: advances the business date by one day.",
@@ -384,6 +433,11 @@ COMMON_ENV: tuple[str, ...] = (
     "CONTRACT_LINK_SECONDS",  # how long a contract's download link works
     "CA_SIGNING_MODE",  # "keys" (each branch's key from Parameter Store) or "http" (the CA's signing service)
     "CA_SIGNING_URL",
+    "PAYMENT_GATEWAY_MODE",  # "simulator" (sandboxes, the local stack) or "http"
+    "PAYMENT_GATEWAY_URL",
+    "PAYMENT_QUERY_SECONDS",  # how long the workflow waits between queries of a payment whose outcome is unknown
+    "PAYMENT_QUERY_ATTEMPTS",  # queries before a payment is left IN_DOUBT for the operators
+    "EVENT_RETENTION_DAYS",  # how long the partners' event feed keeps an event
 )
 
 

@@ -52,6 +52,23 @@ def seed_review() -> None:
 LOCAL_FUNDER_SIMULATOR = {"approval_rate": {"BR_DONGCHENG": 1.0, "BR_XICHENG": 1.0, "BR_CHAOYANG": 1.0, "PB_HUAXIA_JOINT": 1.0}, "timeouts": [], "seed": "local"}
 
 
+# The local stack's simulated payment gateway: cards ending in these digits behave so (see
+# chalicelib/ports/payments.py; ``card_ending`` makes such a card); any other card is paid.
+LOCAL_PAYMENT_SIMULATOR = {
+    "platform_balance": "500000000.00",
+    "pending_queries": 1,
+    "card_rules": {
+        "8801": "CARD_INVALID",
+        "8802": "DECLINED",
+        "8803": "TIMEOUT_THEN_PAID",
+        "8804": "UNKNOWN_THEN_PAID",
+        "8805": "TIMEOUT_NOT_RECEIVED",
+        "8806": "UNKNOWN_THEN_FAILED",
+        "8807": "GATEWAY_DOWN",
+    },
+}
+
+
 def seed_funding() -> None:
     """Funders and branches with their total quotas, the products' funding channels and routing rules."""
     from chalicelib.persistence import quotas
@@ -65,6 +82,7 @@ def seed_funding() -> None:
     for path in sorted((SAMPLE / "product_funding").glob("*.json")):
         config_repository.put_product_funding(json.loads(path.read_text(encoding="utf-8")))
     config_repository.put_funder_simulator(LOCAL_FUNDER_SIMULATOR)
+    config_repository.put_payment_simulator(LOCAL_PAYMENT_SIMULATOR)
 
 
 def seed_contract_templates() -> None:

@@ -61,6 +61,11 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "CONTRACT_LINK_SECONDS": "600",
         "CA_SIGNING_MODE": "keys",
         "CA_SIGNING_URL": "https://ca-signing.invalid",
+        "PAYMENT_GATEWAY_MODE": "simulator",
+        "PAYMENT_GATEWAY_URL": "https://payment-gateway.invalid",
+        "PAYMENT_QUERY_SECONDS": "1",  # the local stack re-queries an unknown payment outcome after a second
+        "PAYMENT_QUERY_ATTEMPTS": "5",
+        "EVENT_RETENTION_DAYS": "30",
     }
 
 

@@ -200,6 +200,11 @@ def funder_simulator() -> dict[str, Any]:
     return _cached("SIMULATOR#FUNDERS", "CURRENT", lambda item: item.document) or {}
 
 
+def payment_simulator() -> dict[str, Any]:
+    """The simulated payment gateway's behaviour (sandboxes and the local stack): card rules, platform funds."""
+    return _cached("SIMULATOR#PAYMENTS", "CURRENT", lambda item: item.document) or {}
+
+
 def _put_next_version(pk: str, sk: str, document: dict[str, Any]) -> None:
     """Store a versioned item's document as its next version (1 when new), not audited.
 
@@ -225,6 +230,10 @@ def put_product_funding(document: dict[str, Any]) -> None:
 
 def put_funder_simulator(document: dict[str, Any]) -> None:
     ConfigItem("SIMULATOR#FUNDERS", "CURRENT", document=document).save()
+
+
+def put_payment_simulator(document: dict[str, Any]) -> None:
+    ConfigItem("SIMULATOR#PAYMENTS", "CURRENT", document=document).save()
 
 
 def operator(key: str) -> Operator | None:

@@ -25,3 +25,19 @@ def find_or_create(id_hash: str, home_branch: str, sealed_pii: dict[str, Any], n
         if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
             raise
     return CustomerItem.get(item.pk, consistent_read=True).customer_id, False
+
+
+def add_funders(id_hash: str, funder_codes: list[str]) -> None:
+    """Remember the funders a person has borrowed from (routing prefers them: preferred cooperation)."""
+    if funder_codes:
+        CustomerItem(f"ID#{id_hash}").update(actions=[CustomerItem.funders.add(set(funder_codes))], condition=CustomerItem.pk.exists())
+
+
+def funders_of(id_hash: str | None) -> frozenset[str]:
+    """The funders the person with this keyed ID hash has borrowed from."""
+    if not id_hash:
+        return frozenset()
+    try:
+        return frozenset(CustomerItem.get(f"ID#{id_hash}", attributes_to_get=["funders"]).funders or ())
+    except CustomerItem.DoesNotExist:
+        return frozenset()

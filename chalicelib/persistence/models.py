@@ -6,11 +6,12 @@ change (a new moto server in tests, another stage).
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from functools import lru_cache
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.connection import Connection
 from pynamodb.models import Model
@@ -45,6 +46,18 @@ def transaction_connection() -> Connection:
     """The connection for PynamoDB transactions: one per region and endpoint (a new local stack
     gets its own; botocore reads the endpoint from the environment)."""
     return _connection(settings.region(), settings.aws_endpoint())
+
+
+class DecimalAttribute(NumberAttribute):
+    """A DynamoDB number read and written as ``Decimal`` (never through a float)."""
+
+    def serialize(self, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+            raise TypeError(f"a Decimal is required, not {type(value).__name__}")
+        return format(Decimal(value), "f")
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
 
 
 class LazyModel(Model):
@@ -132,6 +145,8 @@ class ApplicationItem(LazyModel):
     credit_line_id = UnicodeAttribute(null=True)  # the line a drawdown draws on, or the line an application opened
     acceptance = JSONAttribute(null=True)  # the borrower's answer to the offer: accepted, accepted_at, received_at
     contract = JSONAttribute(null=True)  # the signed contract and authorisation: archive keys, versions, SHA-256, signer
+    loan_id = UnicodeAttribute(null=True)  # the loan booked for it (DISBURSING on)
+    disbursement = JSONAttribute(null=True)  # how the disbursement ended: the payment's reference, or why it failed
     by_branch_status = ByBranchStatus()
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
@@ -147,6 +162,7 @@ class CustomerItem(LazyModel):
     home_branch = UnicodeAttribute()
     sealed_pii = JSONAttribute()
     created_at = UnicodeAttribute()
+    funders = UnicodeSetAttribute(null=True)  # the funders of the person's disbursed loans
 
 
 class CreditReportItem(LazyModel):

@@ -107,7 +107,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib import resources, settings
 from chalicelib.domain.money import to_fen
-from chalicelib.persistence.models import LazyModel, table_meta, transaction_connection
+from chalicelib.persistence.models import DecimalAttribute, LazyModel, table_meta, transaction_connection
 
 TOTAL = "TOTAL"
 RESERVED = "RESERVED"
@@ -130,18 +130,6 @@ class ReservationConflict(ValueError):
 
 
 # -- the items -----------------------------------------------------------------------------------
-
-
-class DecimalAttribute(NumberAttribute):
-    """A DynamoDB number read and written as ``Decimal`` (never through a float)."""
-
-    def serialize(self, value: Any) -> str:
-        if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-            raise TypeError(f"a Decimal is required, not {type(value).__name__}")
-        return format(Decimal(value), "f")
-
-    def deserialize(self, value: str) -> Decimal:
-        return Decimal(value)
 
 
 class QuotaItem(LazyModel):

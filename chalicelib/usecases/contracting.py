@@ -42,7 +42,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _personal_data(item: Any) -> dict[str, str]:
+def personal_data(item: Any) -> dict[str, str]:
     """The borrower's personal data, unsealed for the contract only (never logged or stored in the clear)."""
     source = item
     if item.kind == DRAWDOWN:
@@ -62,7 +62,7 @@ def terms_of(item: Any, signing_date: date) -> Any:
     branch = config_repository.branch(item.branch_code)
     if product is None or branch is None:
         raise LookupError(f"product {item.product_code} or branch {item.branch_code} is not configured")
-    personal = _personal_data(item)
+    personal = personal_data(item)
     names = {f.code: f.name for f in config_repository.funders()}
     amount = Decimal(offer["amount"])
     shares = [(f["funder"], Decimal(f["amount"])) for f in offer["funders"]]
@@ -108,7 +108,8 @@ def sign(application_id: str) -> dict[str, Any]:
     if item is None:
         raise ApplicationNotFound(application_id)
     if item.contract:  # a retried step
-        return {"application_id": application_id, "status": item.status, "sha256": item.contract["contract"]["sha256"]}
+        disburse = (item.offer or {}).get("type") != "CREDIT_LINE"
+        return {"application_id": application_id, "status": item.status, "sha256": item.contract["contract"]["sha256"], "disburse": disburse}
     if item.status != S.SIGNING.value or not (item.acceptance or {}).get("accepted"):
         raise NotReadyToSign(f"application {application_id} is {item.status}")
     now = _now()
@@ -135,7 +136,8 @@ def sign(application_id: str) -> dict[str, Any]:
     metrics.add_metric(name="ContractsSigned", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ContractBytes", unit=MetricUnit.Bytes, value=record["contract"]["size"])
     logger.info("contract signed", extra={"application_id": application_id, "contract_no": terms.contract_no, "sha256": record["contract"]["sha256"]})
-    return {"application_id": application_id, "status": S.SIGNING.value, "sha256": record["contract"]["sha256"]}
+    # a loan or a drawdown is disbursed next; a credit line's signed agreement only makes the line usable
+    return {"application_id": application_id, "status": S.SIGNING.value, "sha256": record["contract"]["sha256"], "disburse": terms.kind != "CREDIT_LINE"}
 
 
 def view(partner: Any, application_id: str) -> dict[str, Any]:

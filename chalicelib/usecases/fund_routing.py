@@ -30,7 +30,7 @@ from chalicelib.domain.credit_line import DRAWDOWN, LINE_QUOTA_KIND, CreditLine,
 from chalicelib.domain.funding import FunderKind, FundingMode
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.routing import FALLBACK_CHANNEL_CODE, NoRoutingRules, RoutingConfigError, RoutingContext, drawdown_plan, joint_shares, plan
-from chalicelib.persistence import applications, config_repository, credit_lines, quotas
+from chalicelib.persistence import applications, config_repository, credit_lines, customers, quotas
 from chalicelib.ports.funders import FunderGateway, FunderTimeout, FundingRequest
 from chalicelib.usecases.origination import ApplicationNotFound
 
@@ -159,7 +159,11 @@ def route(application_id: str, port: FunderGateway | None = None) -> dict[str, A
     amount = Decimal(item.decision["approved_limit"])
     lent = {code: (u[0] - u[1]) for code in funders if (u := quotas.usage("FUNDER", code, "TOTAL"))}
     context = RoutingContext(
-        amount=amount, borrower_province=item.application["applicant"]["id_number"][:2], lent_so_far=lent, now=now
+        amount=amount,
+        borrower_province=item.application["applicant"]["id_number"][:2],
+        lent_so_far=lent,
+        now=now,
+        previous_funders=customers.funders_of(item.id_hash),
     )
     routing, purpose, line_parts = _plan(item, funding, funders, context)
     reserves = purpose != "CREDIT_LINE"

@@ -224,7 +224,9 @@ def view(partner: Partner, application_id: str) -> dict[str, Any]:
         "credit_line_id": item.credit_line_id,
         "acceptance": {k: (item.acceptance or {}).get(k) for k in ("accepted", "accepted_at")} if item.acceptance else None,
         "contract": {"contract_no": item.contract["contract_no"], "sha256": item.contract["contract"]["sha256"], "signed": True} if item.contract else None,
-        "loan_id": None,
+        # from DISBURSING on; a disbursement that failed before booking (an invalid card) has none
+        "loan_id": (item.disbursement or {}).get("loan_id") if item.status == ApplicationStatus.DISBURSEMENT_FAILED.value else item.loan_id,
+        "disbursement": item.disbursement,
         "created_at": item.created_at,
         "updated_at": item.updated_at,
         "routing": _partner_routing(item.trail),

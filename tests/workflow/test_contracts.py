@@ -24,7 +24,7 @@ def signed(sfn, aws, post_signed, **changes):
     item = offered(sfn, aws, post_signed, **changes)
     assert answer(post_signed, item.application_id).status_code == 200
     done = ended(sfn, aws, item.application_id)
-    assert done.status == "SIGNING" and done.contract, done.decision
+    assert done.status == "DISBURSED" and done.contract, done.decision
     return done
 
 
@@ -48,7 +48,7 @@ def test_an_accepted_offer_gets_a_signed_archived_contract_whose_hash_is_on_the_
     assert record["contract_no"] in text and item.offer["amount"].split(".")[0] in text.replace(",", "")
     authorisation = archive.get(record["authorisation"]["key"], record["authorisation"]["version_id"])
     assert verify_pdf(authorisation, trust_roots()).valid and "授权" in text_of(authorisation)
-    assert reserved(item) > 0  # the reservation is held for the disbursement
+    assert reserved(item) > 0  # the reservation stays taken by the disbursed loan
 
 
 def test_the_partner_gets_time_limited_links_and_the_hash(sfn, aws, post_signed, client):
@@ -114,7 +114,7 @@ def test_a_drawdown_s_contract_is_signed_for_its_line_s_borrower(sfn, aws, post_
     drawdown = drawn(sfn, aws, post_signed, line.credit_line_id, "D0100", amount="5000.00")
     assert answer(post_signed, drawdown.application_id).status_code == 200
     done = ended(sfn, aws, drawdown.application_id)
-    assert done.contract and done.status == "SIGNING"
+    assert done.contract and done.status == "DISBURSED" and done.loan_id
     text = text_of(archive.get(done.contract["contract"]["key"], done.contract["contract"]["version_id"]))
     assert line.credit_line_id in text and "5000.00" in text.replace(",", "")
 
