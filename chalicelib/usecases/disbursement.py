@@ -263,9 +263,12 @@ def _pay(port: PaymentGateway, loan: Loan, payment: dict[str, Any], item: Any) -
     except PaymentTimeout:
         return None  # the outcome is unknown: queried next time
     except GatewayUnavailable as exc:
-        # Certainly not received: NEW again, so that the retried step pays (the same id) and giving
-        # up reverses instead of leaving a payment that never left in doubt.
-        loans.set_payment(loan.loan_id, {**payment, "state": NEW}, _now(), expected_state=SENT)
+        # This request certainly did not arrive. If no earlier one could have (no outcome was ever
+        # unknown), the payment is NEW again, so that giving up reverses it instead of leaving a
+        # payment that never left in doubt; after a timeout an earlier request may still arrive,
+        # so it stays SENT (queried, or IN_DOUBT, never reversed blindly).
+        if int(payment.get("queries", 0)) == 0:
+            loans.set_payment(loan.loan_id, {**payment, "state": NEW}, _now(), expected_state=SENT)
         raise PaymentGatewayBusy(f"payment: {type(exc).__name__}") from None
     return None if result.status is PaymentStatus.PROCESSING else result
 
@@ -275,7 +278,8 @@ def _unknown(item: Any, loan: Loan, record: Any, give_up: bool, now: datetime) -
     queries = int(payment.get("queries", 0)) + 1
     attempts = int(settings.env("PAYMENT_QUERY_ATTEMPTS", "30"))
     doubtful = give_up or queries >= attempts
-    loans.set_payment(loan.loan_id, {**payment, "state": IN_DOUBT if doubtful else SENT, "queries": queries}, now)
+    if not loans.set_payment(loan.loan_id, {**payment, "state": IN_DOUBT if doubtful else SENT, "queries": queries}, now, expected_state=payment["state"]):
+        return disburse(item.application_id, give_up)  # another run moved the payment on meanwhile: answer what it is now
     if doubtful:
         metrics.add_metric(name="PaymentsInDoubt", unit=MetricUnit.Count, value=1)
         logger.warning("payment outcome unknown: left IN_DOUBT", extra={"application_id": item.application_id, "loan_id": loan.loan_id, "queries": queries})
