@@ -223,6 +223,96 @@ def contracts(stack: LocalStack) -> None:
     print(f"  check it yourself: python tools/verify_contract.py {path} --trust-root {root} --sha256 {body['sha256']}\n")  # noqa: T201
 
 
+def _accepted_loan(partner: PartnerClient, sequence: int, **changes: object) -> dict:
+    """An application of ``sequence`` offered, accepted, and followed to its disbursement's end."""
+    from datetime import datetime, timezone
+
+    from local.people import person
+
+    received = partner.post("/v1/applications", person(sequence, **changes)).json()
+    shown = wait_for_status(partner, received["application_id"], {"OFFERED", "NO_FUNDER", "REJECTED"})
+    if shown["status"] != "OFFERED":
+        return shown
+    partner.post(f"/v1/applications/{shown['application_id']}/acceptance", {"accepted": True, "accepted_at": datetime.now(timezone.utc).isoformat()})
+    return wait_for_status(partner, shown["application_id"], {"DISBURSED", "DISBURSEMENT_FAILED"}, timeout=60.0)
+
+
+def disbursements_and_repayments(stack: LocalStack) -> None:
+    """Loans disbursed (one card refused, one gateway timeout resolved by a query), repaid on time,
+    in part, early and in full; the partner's event feed; each branch's trial balance."""
+    from datetime import datetime, timezone
+
+    from chalicelib.domain.schedule import add_months
+    from chalicelib.persistence import config_repository, ledger
+    from chalicelib.ports.payments import card_ending
+    from chalicelib.usecases import disbursement
+
+    partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
+    print("== Disbursement (放款), the ledger and repayments (还款) ==")  # noqa: T201
+    people = {
+        "on time": (471, {"amount": "12000.00", "term_months": 12}),
+        "in part": (472, {"amount": "24000.00", "term_months": 12, "repayment_method": "EQUAL_PRINCIPAL"}),
+        "early": (473, {"amount": "36000.00", "term_months": 24}),
+        "in full": (474, {"amount": "18000.00", "term_months": 6, "repayment_method": "INTEREST_FIRST"}),
+        "card refused": (475, {"amount": "10000.00", "term_months": 6, "account__card_number": card_ending("8801")}),
+        "gateway timeout": (477, {"amount": "15000.00", "term_months": 6, "account__card_number": card_ending("8803")}),
+    }
+    loans = {}
+    for story, (sequence, changes) in people.items():
+        shown = _accepted_loan(partner, sequence, **changes)
+        reason = ", ".join((shown.get("decision") or {}).get("reasons") or [])
+        print(f"  {story:16} {shown.get('application_id')}: {shown['status']:20} loan {shown.get('loan_id') or '-'} {reason}")  # noqa: T201
+        if shown["status"] == "DISBURSED":
+            loans[story] = shown["loan_id"]
+    paid = [order.payment_id for order in disbursement.gateway().executed]
+    print(f"  the gateway moved money {len(paid)} times, once per payment id: {len(set(paid)) == len(paid)}")  # noqa: T201
+    if not loans:
+        print()  # noqa: T201
+        return
+    opened = config_repository.business_date()
+    due = add_months(opened, 1)
+    config_repository.set_business_date(due)  # the demo jumps to the first due date (the day end comes next)
+    print(f"  the business date moves from {opened} to the first due date {due}")  # noqa: T201
+    paid_at = datetime.now(timezone.utc).isoformat()
+    for story, loan_id in loans.items():
+        loan = partner.get(f"/v1/loans/{loan_id}").json()
+        installment, settlement = loan["next_installment"]["amount"], loan["settlement"]["amount"]
+        amount = {
+            "on time": installment,
+            "in part": f"{float(installment) / 2:.2f}",
+            "early": f"{float(installment) + 10000:.2f}",
+            "in full": settlement,
+        }.get(story, installment)
+        answer = partner.post(f"/v1/loans/{loan_id}/repayments", {"partner_repayment_no": f"R-{story.replace(' ', '-')}", "amount": amount, "paid_at": paid_at})
+        body = answer.json()
+        if answer.status_code != 201:
+            print(f"  {story:16} {amount:>10}: {answer.status_code} {body}")  # noqa: T201
+            continue
+        parts = body["allocated"]
+        print(f"  {story:16} {amount:>10} -> penalty {parts['penalty']}, interest {parts['interest']}, principal {parts['principal']} "  # noqa: T201
+              f"(prepaid {body['prepaid_principal']}), fee {parts['fee']}; outstanding {body['outstanding_principal']} {body['loan_status']}")
+    early = loans.get("early")
+    if early:
+        rows = [r for r in partner.get(f"/v1/loans/{early}/schedule").json()["installments"] if r["status"] != "PAID"]
+        print(f"  the early loan's next installments (principal+interest): {', '.join(r['principal'] + '+' + r['interest'] for r in rows[:3])} ...")  # noqa: T201
+    story, loan_id = next(iter(loans.items()))
+    again = partner.post(f"/v1/loans/{loan_id}/repayments", {"partner_repayment_no": f"R-{story.replace(' ', '-')}", "amount": "1.00", "paid_at": paid_at})
+    print(f"  a repayment number reused with another amount answers {again.status_code} {again.json()['code']}")  # noqa: T201
+    events = partner.get("/v1/events?limit=100").json()["events"]
+    print(f"  the partner's event feed: {', '.join(e['type'] for e in events)}")  # noqa: T201
+    for branch in sorted({partner.get(f"/v1/loans/{loan_id}").json()["branch_code"] for loan_id in loans.values()}):
+        ledger.check(branch)
+        rows = ledger.trial_balance(branch)
+        debits = sum(r["debits"] for r in rows)
+        credits = sum(r["credits"] for r in rows)
+        print(f"\n  Trial balance (试算平衡表) of {branch}, every invariant checked:")  # noqa: T201
+        print(f"    {'account':<8}{'title':<34}{'debits':>14}{'credits':>14}{'balance':>14}")  # noqa: T201
+        for r in rows:
+            print(f"    {r['account']:<8}{r['title']:<34}{r['debits']:>14,.2f}{r['credits']:>14,.2f}{r['balance']:>14,.2f} {r['side'][0]}")  # noqa: T201
+        print(f"    {'total':<42}{debits:>14,.2f}{credits:>14,.2f}  {'balances' if debits == credits else 'DOES NOT BALANCE'}")  # noqa: T201
+    print()  # noqa: T201
+
+
 def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the demo prints what matters itself
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # a short run: no EMF lines among the tables
@@ -246,6 +336,7 @@ def main() -> int:
         routing(stack)
         credit_lines(stack)
         contracts(stack)
+        disbursements_and_repayments(stack)
     print("Local stack stopped.")  # noqa: T201
     return 0
 

@@ -4,8 +4,8 @@ Booked from the repayment schedule when the loan is disbursed (``book``). What
 the loan owes at any time is read from its installments:
 
 - an installment is **due** on its due date and **overdue** the day after
-  (``due_date < day``); the **current** installment is the first whose due date
-  is still ahead (``due_date > day``);
+  (``due_date < day``); the **current** installment (当期) is the one due that
+  day, else the first whose due date is still ahead;
 - penalty interest (罚息) accrues daily on each overdue installment's unpaid
   principal at the contract rate plus the product's markup (50%), / 360;
 - interest income is recognised (accrued, 计提) day by day: by a day, the
@@ -149,7 +149,11 @@ class Loan:
         return tuple(i for i in self.installments if i.due_date < day and not i.paid)
 
     def current(self, day: date) -> Installment | None:
-        """The installment whose period holds ``day``: the first due after it."""
+        """The current installment (当期): the one due that day, else the first due after it."""
+        return next((i for i in self.installments if i.due_date >= day), None)
+
+    def next_after(self, day: date) -> Installment | None:
+        """The installment whose period holds ``day`` (not yet due): the first due after it."""
         return next((i for i in self.installments if i.due_date > day), None)
 
     def days_past_due(self, day: date) -> int:
@@ -176,7 +180,7 @@ class Loan:
             interest = max(ZERO, to_day - paid_ahead)
         # the fee is on the principal paid before its time: beyond the current installment's, which
         # paying the installment would clear without a fee (as a partial prepayment counts it)
-        current = self.current(day)
+        current = self.next_after(day) if not any(i.due_date == day for i in self.installments) else None
         early = remaining - (current.unpaid_principal if current is not None else ZERO)
         with precise():
             fee = to_fen(early * self.prepayment.fee_rate) if early > 0 else ZERO
@@ -196,7 +200,7 @@ class Loan:
         """Interest earned by the end of ``day``: every installment due by then, and the current
         one's share of its period's days elapsed."""
         earned = sum((i.interest for i in self.installments if i.due_date <= day), ZERO)
-        current = self.current(day)
+        current = self.next_after(day)
         if current is not None and self.status is LoanStatus.ACTIVE:
             start = self.period_start(current)
             days, elapsed = (current.due_date - start).days, (day - start).days

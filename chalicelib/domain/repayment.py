@@ -2,9 +2,10 @@
 
 In this order, each step taking what is left of the amount:
 
-1. what is due (overdue, or due that day), the oldest installment first, each
-   penalty, then interest, then principal;
-2. the current installment (the first due after the day): interest, then
+1. what is overdue, the oldest installment first, each penalty, then
+   interest, then principal;
+2. the current installment (当期: the one due that day, else the first due
+   after it): interest, then
    principal (not for a bullet loan, whose one installment carries the whole
    term's interest: before maturity it is only settled in full);
 3. anything beyond is a prepayment (提前还款): the product's fee (if any) is
@@ -111,8 +112,8 @@ class _Ledger:
 def _settle(loan: Loan, day: date, quote: SettlementQuote, book: _Ledger) -> None:
     for row in loan.due(day):
         for component in (PENALTY, INTEREST, PRINCIPAL):
-            book.pay(row.period, component, "DUE")
-    current = loan.current(day)
+            book.pay(row.period, component, "DUE" if row.due_date < day else "CURRENT")
+    current = loan.next_after(day)
     if current is None:
         return
     later = [r for r in loan.installments if r.due_date > current.due_date]
@@ -177,11 +178,11 @@ def allocate(loan: Loan, amount: Decimal, day: date) -> Allocation:
     if amount == quote.total:
         _settle(loan, day, quote, book)
     else:
-        for row in loan.due(day):
+        for row in loan.overdue(day):
             for component in (PENALTY, INTEREST, PRINCIPAL):
                 book.pay(row.period, component, "DUE")
         current = loan.current(day)
-        if current is not None and book.left > 0 and loan.method is RepaymentMethod.BULLET:
+        if current is not None and current.due_date > day and book.left > 0 and loan.method is RepaymentMethod.BULLET:
             # its one installment carries the whole term's interest: paid before maturity only in full
             raise RepaymentRefused(
                 "PREPAYMENT_NOT_ALLOWED",

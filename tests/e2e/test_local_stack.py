@@ -131,3 +131,38 @@ def test_an_accepted_offer_s_signed_contract_downloads_over_plain_http(local_sta
         pdf = response.read()
     assert pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == body["sha256"]
     assert client.get(f"/v1/applications/{application_id}").json()["contract"]["sha256"] == body["sha256"]
+
+
+def test_a_loan_is_disbursed_repaid_and_announced_over_http(local_stack):
+    """Apply, accept, the loan disbursed through the simulated gateway; a repayment, its replay, the loan, the event feed."""
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from local.people import person
+
+    client = PartnerClient(local_stack.api_url, "P_DEMO", local_stack.secrets["P_DEMO"])
+    body = person(465, amount="12000.00", term_months=6, partner_application_no="E2E-LOAN-1")
+    application_id = client.post("/v1/applications", body).json()["application_id"]
+    deadline = time.monotonic() + 90
+    while (shown := client.get(f"/v1/applications/{application_id}").json())["status"] not in ("OFFERED", "REJECTED", "NO_FUNDER"):
+        assert time.monotonic() < deadline, shown["status"]
+        time.sleep(0.2)
+    assert shown["status"] == "OFFERED", shown["decision"]
+    client.post(f"/v1/applications/{application_id}/acceptance", {"accepted": True, "accepted_at": datetime.now(timezone.utc).isoformat()})
+    while (shown := client.get(f"/v1/applications/{application_id}").json())["status"] not in ("DISBURSED", "DISBURSEMENT_FAILED"):
+        assert time.monotonic() < deadline, shown["status"]
+        time.sleep(0.2)
+    assert shown["status"] == "DISBURSED" and shown["disbursement"]["payment_reference"], shown
+    loan_id = shown["loan_id"]
+    loan = client.get(f"/v1/loans/{loan_id}").json()
+    assert (loan["status"], loan["amount"], loan["outstanding"]["principal"]) == ("ACTIVE", "12000.00", "12000.00")
+    repayment = {"partner_repayment_no": "E2E-R1", "amount": "1000.00", "paid_at": datetime.now(timezone.utc).isoformat()}
+    first = client.post(f"/v1/loans/{loan_id}/repayments", repayment)
+    again = client.post(f"/v1/loans/{loan_id}/repayments", repayment)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json() == again.json()
+    after = client.get(f"/v1/loans/{loan_id}").json()
+    assert after["outstanding"]["principal"] == first.json()["outstanding_principal"]
+    schedule = client.get(f"/v1/loans/{loan_id}/schedule").json()["installments"]
+    assert sum(Decimal(row["principal"]) for row in schedule) == Decimal("12000.00") and len(schedule) == 6
+    events = client.get("/v1/events?limit=100").json()["events"]
+    assert any(e["type"] == "LOAN_DISBURSED" and e["loan_id"] == loan_id for e in events)

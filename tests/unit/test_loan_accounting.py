@@ -271,12 +271,15 @@ def test_an_installment_is_due_on_its_due_date_and_overdue_from_the_next_day():
     row1 = loan.installments[0]
     assert loan.due(due_day) == (row1,)
     assert loan.overdue(due_day) == ()
-    assert loan.current(due_day).period == 2
+    assert loan.current(due_day).period == 1 and loan.next_after(due_day).period == 2  # 当期 is the one due today
     assert loan.days_past_due(due_day) == 0
     assert row1.state(due_day) == "DUE"
     assert loan.accrual(due_day).penalties == ()  # no penalty for the due day itself
-    # paid on its due date: it is "due", not "current"
-    assert items(allocate(loan, D("4040.07"), due_day)) == [(1, INTEREST, D("60.00"), "DUE"), (1, PRINCIPAL, D("3980.07"), "DUE")]
+    # paid on its due date: it is the current installment (当期), not an overdue one
+    assert items(allocate(loan, D("4040.07"), due_day)) == [(1, INTEREST, D("60.00"), "CURRENT"), (1, PRINCIPAL, D("3980.07"), "CURRENT")]
+    # and what is paid beyond it on that day is a prepayment, not the next installment's interest
+    beyond = allocate(loan, D("5040.07"), due_day)
+    assert beyond.items[-1] == Allocated(1, PRINCIPAL, D("1000.00"), "PREPAYMENT") and beyond.total(INTEREST) == D("60.00")
 
     next_day = date(2026, 2, 16)
     assert loan.overdue(next_day) == (row1,)
@@ -696,7 +699,7 @@ def test_paying_the_last_installment_on_its_due_date_settles_the_loan():
     for n, (period, due, principal, interest) in enumerate(S3, start=1):
         loan = day_ends(loan, day + ONE_DAY, due - ONE_DAY, ledger)
         allocation = allocate(loan, principal + interest, due)
-        assert items(allocation) == [(period, INTEREST, interest, "DUE"), (period, PRINCIPAL, principal, "DUE")]
+        assert items(allocation) == [(period, INTEREST, interest, "CURRENT"), (period, PRINCIPAL, principal, "CURRENT")]
         assert ledger.post(accounting.repayment(loan, allocation, f"R{n}"))
         loan, day = allocation.loan, due - ONE_DAY
         assert allocation.settled is (period == 3)
