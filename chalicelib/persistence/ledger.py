@@ -157,13 +157,16 @@ def totals(branch_code: str) -> dict[tuple[str, Account, str], Balance]:
 
 
 def trial_balance(branch_code: str) -> list[dict[str, Any]]:
-    """Each account's debits, credits and balance on its normal side (试算平衡表), by account code."""
+    """Each account's debits, credits, and balance with the side it stands on (试算平衡表), by account code."""
     rows: dict[Account, Balance] = {}
     for (_, account, _), balance in totals(branch_code).items():
         old = rows.get(account, Balance())
         rows[account] = Balance(old.debits + balance.debits, old.credits + balance.credits)
     return [
-        {"account": account.value, "title": account.title, "debits": b.debits, "credits": b.credits, "balance": b.on(account.normal), "side": account.normal.value}
+        {
+            "account": account.value, "title": account.title, "debits": b.debits, "credits": b.credits,
+            "balance": abs(b.debits - b.credits), "side": Side.DEBIT.value if b.debits >= b.credits else Side.CREDIT.value,
+        }
         for account, b in sorted(rows.items(), key=lambda kv: kv[0].value)
     ]
 
