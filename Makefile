@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) bench/routing.py
 	$(PY) bench/reservations.py
 	$(PY) bench/contracts.py
+	$(PY) bench/ledger.py
 
 clean:
 	rm -rf $(VENV) chalice.out infrastructure/cdk.out infrastructure/chalice.out .pytest_cache .hypothesis

@@ -45,6 +45,7 @@ class Index:
     name: str
     partition_key: str
     sort_key: str | None = None
+    projection: str = "ALL"  # or "KEYS_ONLY": the index is written only when its keys change
 
 
 @dataclass(frozen=True)
@@ -269,9 +270,10 @@ LOANS_TABLE = Table(
     partition_key="pk",
     sort_key="sk",
     ttl_attribute="expires_at",
-    indexes=(Index(name="by_branch_status", partition_key="branch_status", sort_key="loan_id"),),
+    indexes=(Index(name="by_branch_status", partition_key="branch_status", sort_key="loan_id", projection="KEYS_ONLY"),),
     description="Loan accounts (贷款分户账) with their schedules, each repayment once per partner number, "
-    "and the partners' event feed (expired by TTL). by_branch_status: a branch's loans in one status (the day end).",
+    "and the partners' event feed (expired by TTL). by_branch_status: a branch's loans in one status (the day end); "
+    "keys only, so that a repayment (which rewrites the loan's schedule) does not write the index too.",
 )
 
 LEDGER_TABLE = Table(

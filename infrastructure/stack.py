@@ -152,7 +152,7 @@ def build_table(scope: cdk.Stack, stage: str, table: Table) -> Built:
             index_name=index.name,
             partition_key=_attribute(index.partition_key),
             sort_key=_attribute(index.sort_key),
-            projection_type=dynamodb.ProjectionType.ALL,
+            projection_type=dynamodb.ProjectionType[index.projection],
         )
     cdk.CfnOutput(scope, pascal(table.id) + "TableName", value=created.table_name)
     indexes = [f"{created.table_arn}/index/*"] if table.indexes else []

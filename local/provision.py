@@ -80,7 +80,7 @@ def _table(ddb: Any, table: resources.Table, name: str) -> None:
         if index.sort_key:
             schema.append({"AttributeName": index.sort_key, "KeyType": "RANGE"})
             attributes.add(index.sort_key)
-        indexes.append({"IndexName": index.name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}})
+        indexes.append({"IndexName": index.name, "KeySchema": schema, "Projection": {"ProjectionType": index.projection}})
     kwargs: dict[str, Any] = {
         "TableName": name,
         "KeySchema": keys,

@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import resources, settings
@@ -48,7 +48,7 @@ RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExc
 class ByBranchStatus(GlobalSecondaryIndex):
     class Meta:
         index_name = resources.LOANS_TABLE.indexes[0].name
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     branch_status = UnicodeAttribute(hash_key=True)
     loan_id = UnicodeAttribute(range_key=True)
@@ -96,7 +96,8 @@ class EventItem(LazyModel):
 
 
 class VersionConflict(Exception):
-    """The loan changed since it was read (a concurrent change won): read it again and retry."""
+    """A condition of a loan's change failed: the loan changed since it was read (a concurrent
+    change won), or its repayment or posting is recorded already. Read again and decide."""
 
 
 class AlreadyExists(Exception):
@@ -189,10 +190,11 @@ def get(loan_id: str) -> Loan | None:
     return from_document(item.document) if item else None
 
 
-def of_branch(branch_code: str, status: LoanStatus) -> Iterable[Loan]:
-    """A branch's loans in one status (the day end walks the ACTIVE ones)."""
+def of_branch(branch_code: str, status: LoanStatus) -> Iterable[str]:
+    """The ids of a branch's loans in one status (the day end walks the ACTIVE ones); the index
+    holds keys only, so each loan is read by ``get`` when it is needed."""
     for item in LoanItem.by_branch_status.query(branch_status(branch_code, status)):
-        yield from_document(item.document)
+        yield item.loan_id
 
 
 def repayment(loan_id: str, partner_repayment_no: str) -> RepaymentItem | None:
@@ -231,8 +233,12 @@ def put_event(partner_id: str, event: dict[str, Any], at: datetime) -> None:
             raise
 
 
+class _ConditionFailed(Exception):
+    """A condition of one of the transaction's items failed (which one, the caller must read)."""
+
+
 def _run(write: Any) -> None:
-    """One transaction, retried briefly on contention; ``VersionConflict``/``AlreadyExists`` on a refused condition."""
+    """One transaction, retried briefly on contention; ``_ConditionFailed`` when a condition failed."""
     for attempt in range(6):
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
@@ -241,8 +247,7 @@ def _run(write: Any) -> None:
         except TransactWriteError as exc:
             reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
             if "ConditionalCheckFailed" in reasons:
-                index = reasons.index("ConditionalCheckFailed")
-                raise (VersionConflict if index == 0 else AlreadyExists)(str(exc)) from exc
+                raise _ConditionFailed(str(exc)) from exc
             if set(reasons) & RETRYABLE and attempt < 5:
                 time.sleep(0.02 * 2**attempt)
                 continue
@@ -266,7 +271,7 @@ def book(loan: Loan, posting: Posting, now: datetime, payment: dict[str, Any], c
 
     try:
         _run(write)
-    except VersionConflict as exc:  # the loan's own condition: it exists
+    except _ConditionFailed as exc:  # the loan or its posting exists
         raise AlreadyExists(loan.loan_id) from exc
 
 
@@ -314,7 +319,12 @@ def save(
         if event is not None:
             tx.save(_event_item(after.partner_id, event, now))
 
-    _run(write)
+    try:
+        _run(write)
+    except _ConditionFailed as exc:
+        # DynamoDB names the item whose condition failed by its index in the request, but PynamoDB
+        # sends puts before updates, not in the order added: the caller reads what changed.
+        raise VersionConflict(f"{before.loan_id}: the loan changed, or the repayment or posting is recorded already") from exc
 
 
 def set_payment(loan_id: str, payment: dict[str, Any], now: datetime, expected_state: str | None = None) -> bool:

@@ -171,10 +171,16 @@ def _finish_failed(item: Any, reason: str, loan_id: str | None, now: datetime) -
         disbursement={"failed_at": failed_at, "reason": reason, "loan_id": loan_id},
     )
     if loan_id is None:  # a loan's own failure event is written with its reversal
-        loans.put_event(item.partner_id, _event("DISBURSEMENT_FAILED", item, loan_id, reason=reason), datetime.fromisoformat(failed_at))
+        _announce_failure(item, reason, datetime.fromisoformat(failed_at))
     metrics.add_metric(name="DisbursementsFailed", unit=MetricUnit.Count, value=1)
     logger.info("disbursement failed", extra={"application_id": item.application_id, "reason": reason})
     return _answer(item.application_id, S.DISBURSEMENT_FAILED.value, loan_id, reason=reason)
+
+
+def _announce_failure(item: Any, reason: str, failed_at: datetime) -> None:
+    """The partner's DISBURSEMENT_FAILED event of a disbursement that failed before booking; the
+    same failure time makes the same event item, so announcing again writes nothing new."""
+    loans.put_event(item.partner_id, _event("DISBURSEMENT_FAILED", item, None, reason=reason), failed_at)
 
 
 def _event(kind: str, item: Any, loan_id: str | None, **fields: Any) -> dict[str, Any]:
@@ -295,7 +301,10 @@ def disburse(application_id: str, give_up: bool = False, port: PaymentGateway | 
         raise ApplicationNotFound(application_id)
     loan_id = loan_id_for(application_id)
     if item.status in (S.DISBURSED.value, S.DISBURSEMENT_FAILED.value):
-        return _answer(application_id, item.status, (item.disbursement or {}).get("loan_id"))
+        done = item.disbursement or {}
+        if item.status == S.DISBURSEMENT_FAILED.value and done.get("loan_id") is None and done.get("failed_at"):
+            _announce_failure(item, done["reason"], datetime.fromisoformat(done["failed_at"]))  # again, in case a crash lost it
+        return _answer(application_id, item.status, done.get("loan_id"))
     if item.status not in (S.SIGNING.value, S.DISBURSING.value) or not item.contract:
         raise NotReadyToDisburse(f"application {application_id} is {item.status}")
     now = _now()

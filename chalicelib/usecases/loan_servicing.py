@@ -133,11 +133,18 @@ def repay(partner: Any, loan_id: str, payload: Any) -> tuple[dict[str, Any], boo
                 repayment_record={"fingerprint": fingerprint, "answer": answer, "posting_id": posting.posting_id},
                 event=event, line_restore=restore,
             )
-        except loans.VersionConflict:
-            record = loans.record(loan_id)  # another change of the loan won: allocate on what it left
+        except (loans.VersionConflict, loans.AlreadyExists):
+            # Which condition failed is not told reliably (the transaction's items are not in the order
+            # they were added: pynamodb sends puts before updates), so look: the same number recorded
+            # meanwhile (a retry racing its original) answers that; else another change of the loan won.
+            existing = loans.repayment(loan_id, request.partner_repayment_no)
+            if existing is not None:
+                return _replay(existing, fingerprint)
+            fresh = loans.record(loan_id)
+            if fresh is None or fresh.version == loan.version:
+                raise  # not a race: another condition refused it (a revolving line's quota missing)
+            record = fresh  # allocate on what the winner left
             continue
-        except loans.AlreadyExists:  # the same number, recorded meanwhile
-            return _replay(loans.repayment(loan_id, request.partner_repayment_no), fingerprint)
         metrics.add_metric(name="RepaymentsPosted", unit=MetricUnit.Count, value=1)
         if allocation.settled:
             metrics.add_metric(name="LoansSettled", unit=MetricUnit.Count, value=1)

@@ -116,7 +116,7 @@ def assert_table(stack: Synthesized, table: Table) -> None:
     assert set(indexes) == {index.name for index in table.indexes}
     for index in table.indexes:
         assert indexes[index.name]["KeySchema"] == key_schema(index.partition_key, index.sort_key)
-        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        assert indexes[index.name]["Projection"] == {"ProjectionType": index.projection}
     if table.ttl_attribute:
         assert props["TimeToLiveSpecification"] == {"AttributeName": table.ttl_attribute, "Enabled": True}
     else:
