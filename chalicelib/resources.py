@@ -440,6 +440,7 @@ COMMON_ENV: tuple[str, ...] = (
     "PAYMENT_QUERY_SECONDS",  # how long the workflow waits between queries of a payment whose outcome is unknown
     "PAYMENT_QUERY_ATTEMPTS",  # queries before a payment is left IN_DOUBT for the operators
     "EVENT_RETENTION_DAYS",  # how long the partners' event feed keeps an event
+    "EVENT_SETTLE_SECONDS",  # the feed serves an event once it is this old (no cursor passes one still committing)
 )
 
 

@@ -298,6 +298,7 @@ def disbursements_and_repayments(stack: LocalStack) -> None:
     story, loan_id = next(iter(loans.items()))
     again = partner.post(f"/v1/loans/{loan_id}/repayments", {"partner_repayment_no": f"R-{story.replace(' ', '-')}", "amount": "1.00", "paid_at": paid_at})
     print(f"  a repayment number reused with another amount answers {again.status_code} {again.json()['code']}")  # noqa: T201
+    time.sleep(1.1)  # the feed serves an event once it has settled (EVENT_SETTLE_SECONDS, 1 s on the local stack)
     events = partner.get("/v1/events?limit=100").json()["events"]
     print(f"  the partner's event feed: {', '.join(e['type'] for e in events)}")  # noqa: T201
     for branch in sorted({partner.get(f"/v1/loans/{loan_id}").json()["branch_code"] for loan_id in loans.values()}):

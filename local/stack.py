@@ -66,6 +66,7 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "PAYMENT_QUERY_SECONDS": "1",  # the local stack re-queries an unknown payment outcome after a second
         "PAYMENT_QUERY_ATTEMPTS": "5",
         "EVENT_RETENTION_DAYS": "30",
+        "EVENT_SETTLE_SECONDS": "1",  # the local feed shows an event a second after its write
     }
 
 

@@ -125,6 +125,8 @@ class Loan:
     accrued_through: date | None = None  # the last day accrued
     settled_on: date | None = None
     credit_line_id: str | None = None
+    term_months: int = 0  # as contracted (a prepayment may shorten the schedule, a settlement end it)
+    partner_application_no: str | None = None  # the partner's own number, for the partner's events
     version: int = 0
 
     # -- what is owed ---------------------------------------------------------------------------
@@ -292,6 +294,7 @@ def book(
     prepayment: PrepaymentPolicy = PrepaymentPolicy(),
     penalty_markup: Decimal = PENALTY_MARKUP,
     credit_line_id: str | None = None,
+    partner_application_no: str | None = None,
 ) -> Loan:
     """A new loan (DISBURSING) from its schedule and its funders' shares (the lead first)."""
     if sum((a for _, a in funders), ZERO) != schedule.amount:
@@ -314,6 +317,8 @@ def book(
         prepayment=prepayment,
         penalty_markup=penalty_markup,
         credit_line_id=credit_line_id,
+        term_months=schedule.term_months,
+        partner_application_no=partner_application_no,
     )
 
 

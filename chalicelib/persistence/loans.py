@@ -24,13 +24,14 @@ written, or none.
 """
 from __future__ import annotations
 
+import base64
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
@@ -134,6 +135,8 @@ def to_document(loan: Loan) -> dict[str, Any]:
         "accrued_through": loan.accrued_through.isoformat() if loan.accrued_through else None,
         "settled_on": loan.settled_on.isoformat() if loan.settled_on else None,
         "credit_line_id": loan.credit_line_id,
+        "term_months": loan.term_months,
+        "partner_application_no": loan.partner_application_no,
         "version": loan.version,
     }
 
@@ -163,6 +166,8 @@ def from_document(doc: dict[str, Any]) -> Loan:
         accrued_through=date.fromisoformat(doc["accrued_through"]) if doc.get("accrued_through") else None,
         settled_on=date.fromisoformat(doc["settled_on"]) if doc.get("settled_on") else None,
         credit_line_id=doc.get("credit_line_id"),
+        term_months=int(doc.get("term_months") or len(doc["installments"])),
+        partner_application_no=doc.get("partner_application_no"),
         version=int(doc["version"]),
     )
 
@@ -204,33 +209,63 @@ def repayment(loan_id: str, partner_repayment_no: str) -> RepaymentItem | None:
         return None
 
 
-def events(partner_id: str, after: str | None, limit: int) -> list[dict[str, Any]]:
-    """The partner's events after the cursor ``after`` (oldest first), each with its cursor."""
-    condition = EventItem.sk > after if after else None
+
+
+
+def cursor_of(sk: str) -> str:
+    """An opaque cursor (URL-safe, nothing to escape in a signed query string)."""
+    return base64.urlsafe_b64encode(sk.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def sort_key_of(cursor: str) -> str:
+    """The event sort key a cursor stands for; ``ValueError`` for anything this API did not give."""
+    try:
+        sk = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("not a cursor") from exc
+    if "#" not in sk or not sk[:4].isdigit():
+        raise ValueError("not a cursor")
+    return sk
+
+
+def events(partner_id: str, after: str | None, limit: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The partner's events after the cursor ``after`` (oldest first), each with its cursor.
+
+    An event's sort key is the time just before its write; a write in flight may commit a
+    moment after a later one. With ``now`` (the API), only events older than
+    ``EVENT_SETTLE_SECONDS`` are served, so a cursor never passes an event that is still to
+    appear before it; without it, every event stored (checks and tests).
+    """
+    horizon = "\uffff"
+    if now is not None:
+        settle = float(settings.env("EVENT_SETTLE_SECONDS", "5"))
+        horizon = (now - timedelta(seconds=settle)).isoformat(timespec="microseconds")
+    if after and sort_key_of(after) >= horizon:
+        return []
+    condition = EventItem.sk.between(sort_key_of(after) + "\x00", horizon) if after else EventItem.sk < horizon
     found = EventItem.query(f"EVENTS#{partner_id}", condition, limit=limit, scan_index_forward=True)
-    return [{**item.event, "cursor": item.sk} for item in found]
+    return [{**item.event, "cursor": cursor_of(item.sk)} for item in found]
 
 
 # -- writing --------------------------------------------------------------------------------------
 
 
-def _event_item(partner_id: str, event: dict[str, Any], now: datetime) -> EventItem:
+def _event_item(partner_id: str, event: dict[str, Any], occurred: datetime) -> EventItem:
+    """The event keyed by the time of its write (taken now, not when the step began)."""
     days = int(settings.env("EVENT_RETENTION_DAYS", "30"))
+    written = datetime.now(timezone.utc)
     return EventItem(
         f"EVENTS#{partner_id}",
-        f"{now.isoformat(timespec='microseconds')}#{event['event_id']}",
-        event={**event, "occurred_at": now.isoformat()},
-        expires_at=int((now + timedelta(days=days)).timestamp()),
+        f"{written.isoformat(timespec='microseconds')}#{event['event_id']}",
+        event={**event, "occurred_at": occurred.isoformat()},
+        expires_at=int((written + timedelta(days=days)).timestamp()),
     )
 
 
-def put_event(partner_id: str, event: dict[str, Any], at: datetime) -> None:
-    """An event of its own (no loan change goes with it); the same event at the same time once."""
-    try:
-        _event_item(partner_id, event, at).save(condition=EventItem.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+def put_event(partner_id: str, event: dict[str, Any], occurred: datetime) -> None:
+    """An event of its own (no loan change goes with it). Written before the change it announces,
+    so a crash in between announces it again: at least once, the same ``event_id``."""
+    _event_item(partner_id, event, occurred).save()
 
 
 class _ConditionFailed(Exception):

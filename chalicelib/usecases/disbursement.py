@@ -143,6 +143,7 @@ def _new_loan(item: Any, day: date) -> Loan:
         prepayment=product.prepayment.policy(),
         penalty_markup=product.penalty_markup,
         credit_line_id=item.credit_line_id if item.kind == DRAWDOWN else None,
+        partner_application_no=item.partner_application_no,
     )
 
 
@@ -165,22 +166,16 @@ def _finish_failed(item: Any, reason: str, loan_id: str | None, now: datetime) -
         quotas.release(reservation, now)  # once, however often this runs
     failed_at = (item.disbursement or {}).get("failed_at") or now.isoformat()
     reasons = (item.decision or {}).get("reasons", [])
+    if loan_id is None:  # before the status: a crash in between announces it again (a loan's is written with its reversal)
+        loans.put_event(item.partner_id, _event("DISBURSEMENT_FAILED", item, None, reason=reason), datetime.fromisoformat(failed_at))
     applications.transition(
         item.application_id, S.DISBURSEMENT_FAILED.value, {S.SIGNING.value, S.DISBURSING.value}, now.isoformat(),
         decision={**(item.decision or {}), "reasons": reasons if reason in reasons else [*reasons, reason]},
         disbursement={"failed_at": failed_at, "reason": reason, "loan_id": loan_id},
     )
-    if loan_id is None:  # a loan's own failure event is written with its reversal
-        _announce_failure(item, reason, datetime.fromisoformat(failed_at))
     metrics.add_metric(name="DisbursementsFailed", unit=MetricUnit.Count, value=1)
     logger.info("disbursement failed", extra={"application_id": item.application_id, "reason": reason})
     return _answer(item.application_id, S.DISBURSEMENT_FAILED.value, loan_id, reason=reason)
-
-
-def _announce_failure(item: Any, reason: str, failed_at: datetime) -> None:
-    """The partner's DISBURSEMENT_FAILED event of a disbursement that failed before booking; the
-    same failure time makes the same event item, so announcing again writes nothing new."""
-    loans.put_event(item.partner_id, _event("DISBURSEMENT_FAILED", item, None, reason=reason), failed_at)
 
 
 def _event(kind: str, item: Any, loan_id: str | None, **fields: Any) -> dict[str, Any]:
@@ -301,10 +296,7 @@ def disburse(application_id: str, give_up: bool = False, port: PaymentGateway | 
         raise ApplicationNotFound(application_id)
     loan_id = loan_id_for(application_id)
     if item.status in (S.DISBURSED.value, S.DISBURSEMENT_FAILED.value):
-        done = item.disbursement or {}
-        if item.status == S.DISBURSEMENT_FAILED.value and done.get("loan_id") is None and done.get("failed_at"):
-            _announce_failure(item, done["reason"], datetime.fromisoformat(done["failed_at"]))  # again, in case a crash lost it
-        return _answer(application_id, item.status, done.get("loan_id"))
+        return _answer(application_id, item.status, (item.disbursement or {}).get("loan_id"))
     if item.status not in (S.SIGNING.value, S.DISBURSING.value) or not item.contract:
         raise NotReadyToDisburse(f"application {application_id} is {item.status}")
     now = _now()

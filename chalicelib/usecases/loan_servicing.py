@@ -125,7 +125,10 @@ def repay(partner: Any, loan_id: str, payload: Any) -> tuple[dict[str, Any], boo
         answer = allocation_view(allocation, loan_id, request, posting.posting_id)
         event = None
         if allocation.settled:
-            event = {"event_id": f"LOAN_SETTLED#{loan_id}", "type": "LOAN_SETTLED", "loan_id": loan_id, "application_id": loan.application_id, "settled_on": day.isoformat()}
+            event = {
+                "event_id": f"LOAN_SETTLED#{loan_id}", "type": "LOAN_SETTLED", "loan_id": loan_id, "application_id": loan.application_id,
+                "partner_application_no": loan.partner_application_no, "settled_on": day.isoformat(),
+            }
         restore = (loan.credit_line_id, allocation.total(PRINCIPAL)) if loan.credit_line_id else None
         try:
             loans.save(
@@ -174,7 +177,7 @@ def loan_view(loan: Loan, record: Any, day: Any) -> dict[str, Any]:
         "amount": _money(loan.amount),
         "annual_rate": str(loan.annual_rate),
         "repayment_method": loan.method.value,
-        "term_months": len(loan.installments),
+        "term_months": loan.term_months,
         "disbursed_on": loan.start_date.isoformat(),
         "maturity_date": loan.installments[-1].due_date.isoformat(),
         "as_of": day.isoformat(),
@@ -254,7 +257,12 @@ def events(partner: Any, after: str | None, limit: str | None) -> dict[str, Any]
         count = 0
     if not 1 <= count <= MAX_EVENTS:
         raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the query has invalid fields", [Violation("limit", f"must be 1 to {MAX_EVENTS}")])
-    if after is not None and (len(after) > 200 or not after.isprintable()):
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the query has invalid fields", [Violation("after", "is not a cursor this API gave")])
-    found = loans.events(partner.partner_id, after, count)
+    if after is not None:
+        try:
+            if len(after) > 400:
+                raise ValueError("too long")
+            loans.sort_key_of(after)
+        except ValueError:
+            raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the query has invalid fields", [Violation("after", "is not a cursor this API gave")]) from None
+    found = loans.events(partner.partner_id, after, count, _now())
     return {"events": found, "next_cursor": found[-1]["cursor"] if found else after}

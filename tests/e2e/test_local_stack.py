@@ -164,5 +164,6 @@ def test_a_loan_is_disbursed_repaid_and_announced_over_http(local_stack):
     assert after["outstanding"]["principal"] == first.json()["outstanding_principal"]
     schedule = client.get(f"/v1/loans/{loan_id}/schedule").json()["installments"]
     assert sum(Decimal(row["principal"]) for row in schedule) == Decimal("12000.00") and len(schedule) == 6
-    events = client.get("/v1/events?limit=100").json()["events"]
-    assert any(e["type"] == "LOAN_DISBURSED" and e["loan_id"] == loan_id for e in events)
+    while not any(e["type"] == "LOAN_DISBURSED" and e["loan_id"] == loan_id for e in client.get("/v1/events?limit=100").json()["events"]):
+        assert time.monotonic() < deadline, "no LOAN_DISBURSED event"  # served once settled (1 s on the local stack)
+        time.sleep(0.3)

@@ -444,7 +444,7 @@ def test_more_than_the_settlement_is_refused_and_nothing_is_recorded(loan_id, ge
 def test_a_bullet_loan_is_repaid_only_in_full_before_maturity(aws, get, repay, repaid):
     loan_id = disbursed(repayment_method="BULLET")
     _, loan = get(f"/v1/loans/{loan_id}")
-    assert (loan["repayment_method"], loan["term_months"], loan["next_installment"]["due_date"]) == ("BULLET", 1, loan["maturity_date"])
+    assert (loan["repayment_method"], loan["term_months"], loan["next_installment"]["due_date"]) == ("BULLET", 12, loan["maturity_date"])  # one installment, a 12-month term
     before = recorded_state(loan_id)
     status, body = repay(loan_id, "1000.00", "PART")
     assert (status, body["code"]) == (422, "PREPAYMENT_NOT_ALLOWED")
@@ -546,9 +546,33 @@ def test_the_event_feed_pages_oldest_first_and_refuses_bad_limits(aws, get, repa
     for limit in ("0", "101", "-1", "x", ""):
         status, body = get("/v1/events", query={"limit": limit})
         assert (status, body["code"], [d["field"] for d in body["details"]]) == (400, "INVALID_INPUT", ["limit"]), limit
-    for after in ("x" * 201, "a\x00b"):
+    for after in ("x" * 401, "a\x00b", "bm90LWEtY3Vyc29y", "%%%"):
         status, body = get("/v1/events", query={"after": after})
         assert (status, [d["field"] for d in body["details"]]) == (400, ["after"]), after
+
+
+@pytest.fixture(autouse=True)
+def settled_events(monkeypatch):
+    """The feed serves an event once it is EVENT_SETTLE_SECONDS old: these tests read it from a
+    minute later, except the one that checks the wait itself."""
+    from chalicelib.usecases import loan_servicing
+
+    monkeypatch.setattr(loan_servicing, "_now", lambda: datetime.now(timezone.utc) + timedelta(minutes=1))
+
+
+def test_an_event_is_served_once_it_has_settled(loan_id, monkeypatch):
+    """No cursor may pass an event still committing: the feed holds back the last seconds' events."""
+    from chalicelib.usecases import loan_servicing
+
+    monkeypatch.setattr(loan_servicing, "_now", lambda: datetime.now(timezone.utc))
+    young = loan_servicing.events(type("P", (), {"partner_id": "P_DEMO"})(), None, None)
+    assert young == {"events": [], "next_cursor": None}
+    monkeypatch.setattr(loan_servicing, "_now", lambda: datetime.now(timezone.utc) + timedelta(seconds=2))  # the local stack settles in 1 s
+    settled = loan_servicing.events(type("P", (), {"partner_id": "P_DEMO"})(), None, None)
+    assert [e["type"] for e in settled["events"]] == ["LOAN_DISBURSED"]
+    cursor = settled["next_cursor"]
+    assert cursor.replace("-", "").replace("_", "").isalnum()  # opaque, nothing to escape in a signed query
+    assert loan_servicing.events(type("P", (), {"partner_id": "P_DEMO"})(), cursor, None)["events"] == []
 
 
 def fits_event(event: dict[str, Any]) -> None:
