@@ -12,19 +12,16 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import ValidationError
 
 from chalicelib.domain import identifiers
 from chalicelib.domain.application_status import ApplicationStatus
 from chalicelib.domain.credit_line import DRAWDOWN, CreditLine, DrawdownRequest, drawdown_violations
 from chalicelib.domain.money import format_amount, format_rate
 from chalicelib.domain.partner import Partner
-from chalicelib.domain.product import Violation
-from chalicelib.domain.wire import field_errors
 from chalicelib.persistence import applications, config_repository, credit_lines
 from chalicelib.persistence.models import ApplicationItem
 from chalicelib.usecases import origination
-from chalicelib.usecases.errors import Refusal, Refused
+from chalicelib.usecases.errors import Refusal, Refused, parse_body
 from chalicelib.usecases.intake import Received, check_same_request, store_once
 
 DRAWDOWN_REASON = "CREDIT_LINE_DRAWDOWN"
@@ -43,14 +40,7 @@ def view(partner: Partner, credit_line_id: str) -> dict[str, Any]:
 
 
 def _request(payload: Any) -> DrawdownRequest:
-    if not isinstance(payload, dict):
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the drawdown has invalid fields", [Violation("body", "must be a JSON object")])
-    try:
-        return DrawdownRequest.model_validate(payload)
-    except ValidationError as exc:
-        raise Refused(
-            Refusal.INVALID_INPUT, "INVALID_INPUT", "the drawdown has invalid fields", [Violation(path, message) for path, message in field_errors(exc)]
-        ) from exc
+    return parse_body(DrawdownRequest, payload, "drawdown")
 
 
 def _fingerprint(credit_line_id: str, request: DrawdownRequest) -> str:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from chalicelib.domain import accounting
 from chalicelib.domain.classification import classify
@@ -26,10 +26,10 @@ from chalicelib.domain.loan import Loan, LoanStatus
 from chalicelib.domain.money import ZERO, format_amount
 from chalicelib.domain.product import Violation
 from chalicelib.domain.repayment import FEE, INTEREST, PENALTY, PRINCIPAL, Allocation, RepaymentRefused, allocate
-from chalicelib.domain.wire import Amount, field_errors
+from chalicelib.domain.wire import Amount
 from chalicelib.observability import logger, metrics
 from chalicelib.persistence import config_repository, loans
-from chalicelib.usecases.errors import Refusal, Refused
+from chalicelib.usecases.errors import Refusal, Refused, invalid_input, parse_body
 
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_ATTEMPTS = 5  # allocations retried when another change of the loan won
@@ -57,13 +57,7 @@ def _loan_of(partner: Any, loan_id: str) -> Any:
 
 
 def _parse(payload: Any) -> RepaymentRequest:
-    if not isinstance(payload, dict):
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the repayment has invalid fields", [Violation("body", "must be a JSON object")])
-    try:
-        return RepaymentRequest.model_validate(payload)
-    except ValidationError as exc:
-        violations = [Violation(path, message) for path, message in field_errors(exc)]
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the repayment has invalid fields", violations) from exc
+    return parse_body(RepaymentRequest, payload, "repayment")
 
 
 def _fingerprint(loan_id: str, request: RepaymentRequest) -> str:
@@ -113,7 +107,7 @@ def repay(partner: Any, loan_id: str, payload: Any) -> tuple[dict[str, Any], boo
         return _replay(existing, fingerprint)
     now = _now()
     if request.paid_at > now + CLOCK_SKEW:
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the repayment has invalid fields", [Violation("paid_at", "must not be in the future")])
+        raise invalid_input("repayment", [Violation("paid_at", "must not be in the future")])
     day = config_repository.business_date()
     for _ in range(MAX_ATTEMPTS):
         loan = loans.from_document(record.document)
@@ -256,13 +250,13 @@ def events(partner: Any, after: str | None, limit: str | None) -> dict[str, Any]
     except ValueError:
         count = 0
     if not 1 <= count <= MAX_EVENTS:
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the query has invalid fields", [Violation("limit", f"must be 1 to {MAX_EVENTS}")])
+        raise invalid_input("query", [Violation("limit", f"must be 1 to {MAX_EVENTS}")])
     if after is not None:
         try:
             if len(after) > 400:
                 raise ValueError("too long")
             loans.sort_key_of(after)
         except ValueError:
-            raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the query has invalid fields", [Violation("after", "is not a cursor this API gave")]) from None
+            raise invalid_input("query", [Violation("after", "is not a cursor this API gave")]) from None
     found = loans.events(partner.partner_id, after, count, _now())
     return {"events": found, "next_cursor": found[-1]["cursor"] if found else after}

@@ -24,15 +24,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from chalicelib.domain.application_status import ApplicationStatus as S
 from chalicelib.domain.credit_line import DRAWDOWN
 from chalicelib.domain.product import Violation
-from chalicelib.domain.wire import field_errors
 from chalicelib.observability import logger, metrics
 from chalicelib.persistence import applications, credit_lines, quotas
-from chalicelib.usecases.errors import Refusal, Refused
+from chalicelib.usecases.errors import Refusal, Refused, invalid_input, parse_body
 from chalicelib.usecases.origination import ApplicationNotFound
 
 CLOCK_SKEW = timedelta(minutes=5)  # an answer "accepted" this far in the future is still believed
@@ -79,13 +78,7 @@ def await_answer(application_id: str, task_token: str, sfn: Any) -> dict[str, An
 
 
 def _parse(payload: Any) -> Answer:
-    if not isinstance(payload, dict):
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the answer has invalid fields", [Violation("body", "must be a JSON object")])
-    try:
-        return Answer.model_validate(payload)
-    except ValidationError as exc:
-        violations = [Violation(path, message) for path, message in field_errors(exc)]
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the answer has invalid fields", violations) from exc
+    return parse_body(Answer, payload, "answer")
 
 
 def _replay(item: Any, answer: Answer) -> dict[str, Any]:
@@ -103,7 +96,7 @@ def answer(partner: Any, application_id: str, payload: Any, sfn: Any) -> dict[st
     given = _parse(payload)
     now = _now()
     if given.accepted_at > now + CLOCK_SKEW:
-        raise Refused(Refusal.INVALID_INPUT, "INVALID_INPUT", "the answer has invalid fields", [Violation("accepted_at", "must not be in the future")])
+        raise invalid_input("answer", [Violation("accepted_at", "must not be in the future")])
     if item.acceptance is not None:
         return _replay(item, given)
     if item.status == S.EXPIRED.value or (item.status == S.OFFERED.value and now >= datetime.fromisoformat(item.offer["expires_at"])):
