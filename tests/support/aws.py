@@ -96,8 +96,23 @@ def mocked_aws(monkeypatch: Any) -> Iterator[MockedAws]:
             secrets = seed(BUSINESS_DATE)
             yield MockedAws(provisioned, runtime, secrets)
         finally:
+            stop_running_executions(provisioned.state_machine_arns.values())
             runtime.uninstall()
             clear_client_caches()
+
+
+def stop_running_executions(machine_arns: Any) -> None:
+    """Stop what a test left running (an offer waiting for its answer, a retry), so that it does not
+    go on in the background, against tables that are gone, while later tests run."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    for arn in machine_arns:
+        try:
+            for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+                sfn.stop_execution(executionArn=execution["executionArn"], error="TestEnded", cause="the test ended")
+        except Exception:  # noqa: BLE001 - cleaning up must never fail a test
+            continue
 
 
 def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
