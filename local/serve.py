@@ -44,6 +44,9 @@ def banner(stack: LocalStack) -> str:
 
 
 def main() -> int:
+    import faulthandler
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where every thread is
     configure_logging()
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

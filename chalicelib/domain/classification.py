@@ -30,3 +30,20 @@ def classify(days_past_due: int) -> LoanClass:
     if days_past_due <= 360:
         return LoanClass.DOUBTFUL
     return LoanClass.LOSS
+
+
+_ORDER = list(LoanClass)
+
+
+def reclassify(previous: LoanClass | None, days_past_due: int) -> LoanClass:
+    """The class after a day end: by days past due, but never better than ``previous`` while the
+    loan is still overdue (a loan that is current again is NORMAL)."""
+    by_days = classify(days_past_due)
+    if days_past_due == 0 or previous is None:
+        return by_days
+    return max(by_days, previous, key=_ORDER.index)
+
+
+def worse(a: LoanClass, b: LoanClass) -> bool:
+    """Whether ``a`` is a worse class than ``b`` (a downgrade from ``b`` to ``a``)."""
+    return _ORDER.index(a) > _ORDER.index(b)

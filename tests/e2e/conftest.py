@@ -66,5 +66,7 @@ def local_stack() -> Iterator[RunningStack]:
     try:
         assert process.wait(timeout=20) == 0, "the local stack did not stop cleanly on Ctrl-C"
     except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)  # local.serve dumps every thread's stack on SIGUSR1
+        time.sleep(2)
         process.kill()
-        raise
+        pytest.fail("the local stack did not stop within 20 s of Ctrl-C; its last output:\n" + "\n".join(output[-80:]))
