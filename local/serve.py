@@ -50,12 +50,16 @@ def main() -> int:
     configure_logging()
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     stack = LocalStack()
     try:
         stack.start()
         stack.wait_until_ready()
         print(banner(stack), flush=True)  # noqa: T201 - a console program
-        stopping.wait()
+        # A timed wait: a signal may be delivered to any of the stack's threads, and only a main
+        # thread that wakes up now and then runs Python's handler (an untimed wait may never).
+        while not stopping.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
