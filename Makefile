@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(PY) bench/reservations.py
 	$(PY) bench/contracts.py
 	$(PY) bench/ledger.py
+	$(PY) bench/reconciliation.py
 
 clean:
 	rm -rf $(VENV) chalice.out infrastructure/cdk.out infrastructure/chalice.out .pytest_cache .hypothesis
