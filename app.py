@@ -256,6 +256,16 @@ def review_close(event, context):
     return review.close(event["application_id"], event["end"])
 
 
+@app.lambda_function(name="day_end_close_loans")
+def day_end_close_loans(event, context):
+    """Day-end step: one segment of the loans closed for ``event["business_date"]``."""
+    from datetime import date
+
+    from chalicelib.usecases import day_end
+
+    return day_end.close_loans(date.fromisoformat(event["business_date"]), int(event["segment"]), int(event["total"]))
+
+
 @app.lambda_function(name="advance_business_date")
 def advance_business_date(event, context):
     """Day-end step: close ``event["business_date"]`` and open the next day."""

@@ -232,8 +232,9 @@ DAY_END_MACHINE = StateMachine(
     env="DAY_END_STATE_MACHINE_ARN",
     definition="day_end.asl.json",
     type="STANDARD",
-    functions={"AdvanceBusinessDateFunctionArn": "advance_business_date"},
-    description="Closes business day T and opens T+1.",
+    functions={"CloseLoansFunctionArn": "day_end_close_loans", "AdvanceBusinessDateFunctionArn": "advance_business_date"},
+    description="Closes business day T (every active loan accrued, its days past due and class, warnings and "
+    "collection cases, in parallel segments) and opens T+1.",
 )
 
 ORIGINATION_MACHINE = StateMachine(
@@ -286,6 +287,17 @@ LEDGER_TABLE = Table(
     "account's debit and credit totals. by_branch_day: a branch's postings of one business day.",
 )
 
+RISK_TABLE = Table(
+    id="risk",
+    env="RISK_TABLE_NAME",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    indexes=(Index(name="by_queue", partition_key="queue", sort_key="opened_on", projection="ALL"),),
+    description="Post-loan risk (贷后): warnings per branch and day (once per id), collection cases per loan, and "
+    "the day's overdue marks per customer (expired by TTL). by_queue: a branch's open collection cases.",
+)
+
 TABLES: tuple[Table, ...] = (
     CONFIG_TABLE,
     GUARD_TABLE,
@@ -296,6 +308,7 @@ TABLES: tuple[Table, ...] = (
     QUOTAS_TABLE,
     LOANS_TABLE,
     LEDGER_TABLE,
+    RISK_TABLE,
 )
 KEYS: tuple[Key, ...] = (SECRETS_KEY, PII_KEY, PII_HASH_KEY, ARCHIVE_KEY)
 PAYMENT_CREDENTIALS = ParameterTree(
@@ -409,6 +422,11 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Origination step: the card checked, the loan booked, paid through the gateway; on failure reversed (冲正).",
     ),
     Function(
+        name="day_end_close_loans",
+        uses={"config": Access.READ, "loans": Access.READ_WRITE, "ledger": Access.READ_WRITE, "risk": Access.READ_WRITE},
+        description="Day-end step, one segment of the loans: accrual posted, days past due and class, warnings, collection cases.",
+    ),
+    Function(
         name="advance_business_date",
         uses={"config": Access.READ_WRITE},
         description="Day-end step: advances the business date by one day.",
@@ -441,6 +459,7 @@ COMMON_ENV: tuple[str, ...] = (
     "PAYMENT_QUERY_ATTEMPTS",  # queries before a payment is left IN_DOUBT for the operators
     "EVENT_RETENTION_DAYS",  # how long the partners' event feed keeps an event
     "EVENT_SETTLE_SECONDS",  # the feed serves an event once it is this old (no cursor passes one still committing)
+    "DAY_END_SEGMENTS",  # how many parallel segments the day end splits the loans into
 )
 
 

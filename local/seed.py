@@ -83,6 +83,8 @@ def seed_funding() -> None:
         config_repository.put_product_funding(json.loads(path.read_text(encoding="utf-8")))
     config_repository.put_funder_simulator(LOCAL_FUNDER_SIMULATOR)
     config_repository.put_payment_simulator(LOCAL_PAYMENT_SIMULATOR)
+    config_repository.put_policy("WARNINGS", json.loads((SAMPLE / "warning_policy.json").read_text(encoding="utf-8")))
+    config_repository.put_policy("COLLECTIONS", json.loads((SAMPLE / "collection_policy.json").read_text(encoding="utf-8")))
 
 
 def seed_contract_templates() -> None:

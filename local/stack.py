@@ -67,6 +67,7 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "PAYMENT_QUERY_ATTEMPTS": "5",
         "EVENT_RETENTION_DAYS": "30",
         "EVENT_SETTLE_SECONDS": "1",  # the local feed shows an event a second after its write
+        "DAY_END_SEGMENTS": "2",
     }
 
 

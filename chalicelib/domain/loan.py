@@ -27,6 +27,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 
+from chalicelib.domain.classification import LoanClass
 from chalicelib.domain.money import ZERO, precise, to_fen
 from chalicelib.domain.schedule import RepaymentMethod, Schedule
 
@@ -127,6 +128,7 @@ class Loan:
     credit_line_id: str | None = None
     term_months: int = 0  # as contracted (a prepayment may shorten the schedule, a settlement end it)
     partner_application_no: str | None = None  # the partner's own number, for the partner's events
+    loan_class: LoanClass = LoanClass.NORMAL  # 五级分类 as the last day end left it (never better while overdue)
     version: int = 0
 
     # -- what is owed ---------------------------------------------------------------------------

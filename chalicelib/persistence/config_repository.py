@@ -200,6 +200,35 @@ def funder_simulator() -> dict[str, Any]:
     return _cached("SIMULATOR#FUNDERS", "CURRENT", lambda item: item.document) or {}
 
 
+def warning_policy() -> Any:
+    """The risk warning policy (``domain.risk_warnings.WarningPolicy``)."""
+    from chalicelib.domain.risk_warnings import WarningPolicy
+
+    policy = _cached("POLICY#WARNINGS", "CURRENT", lambda item: WarningPolicy.model_validate(item.document))
+    if policy is None:
+        raise settings.ConfigurationError("the warning policy is not configured")
+    return policy
+
+
+def collection_policy() -> Any:
+    """The collection policy (``domain.collection_cases.CollectionPolicy``)."""
+    from chalicelib.domain.collection_cases import CollectionPolicy
+
+    policy = _cached("POLICY#COLLECTIONS", "CURRENT", lambda item: CollectionPolicy.model_validate(item.document))
+    if policy is None:
+        raise settings.ConfigurationError("the collection policy is not configured")
+    return policy
+
+
+def put_policy(name: str, document: dict[str, Any]) -> None:
+    """``WARNINGS`` or ``COLLECTIONS``, validated before it is stored."""
+    from chalicelib.domain.collection_cases import CollectionPolicy
+    from chalicelib.domain.risk_warnings import WarningPolicy
+
+    {"WARNINGS": WarningPolicy, "COLLECTIONS": CollectionPolicy}[name].model_validate(document)
+    ConfigItem(f"POLICY#{name}", "CURRENT", document=document).save()
+
+
 def payment_simulator() -> dict[str, Any]:
     """The simulated payment gateway's behaviour (sandboxes and the local stack): card rules, platform funds."""
     return _cached("SIMULATOR#PAYMENTS", "CURRENT", lambda item: item.document) or {}

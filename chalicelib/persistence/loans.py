@@ -36,6 +36,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import resources, settings
+from chalicelib.domain.classification import LoanClass
 from chalicelib.domain.ledger import Posting
 from chalicelib.domain.loan import FunderShare, Installment, Loan, LoanStatus, PrepaymentMode, PrepaymentPolicy
 from chalicelib.domain.money import format_amount
@@ -70,6 +71,7 @@ class LoanItem(LazyModel):
     document = JSONAttribute()
     payment = JSONAttribute(null=True)  # payment_id, state (NEW, SENT, PAID, FAILED, IN_DOUBT), reference, queries...
     payment_state = UnicodeAttribute(null=True)  # the payment's state again, for conditions
+    settled_on = UnicodeAttribute(null=True)  # the day a loan was settled (the day end closes its collection case)
     contract = JSONAttribute(null=True)  # the signed contract's number and hashes
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -137,6 +139,7 @@ def to_document(loan: Loan) -> dict[str, Any]:
         "credit_line_id": loan.credit_line_id,
         "term_months": loan.term_months,
         "partner_application_no": loan.partner_application_no,
+        "loan_class": loan.loan_class.value,
         "version": loan.version,
     }
 
@@ -168,6 +171,7 @@ def from_document(doc: dict[str, Any]) -> Loan:
         credit_line_id=doc.get("credit_line_id"),
         term_months=int(doc.get("term_months") or len(doc["installments"])),
         partner_application_no=doc.get("partner_application_no"),
+        loan_class=LoanClass(doc.get("loan_class") or LoanClass.NORMAL.value),
         version=int(doc["version"]),
     )
 
@@ -332,6 +336,8 @@ def save(
             LoanItem.branch_status.set(branch_status(after.branch_code, after.status)),
             LoanItem.updated_at.set(stamp),
         ]
+        if after.settled_on is not None and before.settled_on is None:
+            actions.append(LoanItem.settled_on.set(after.settled_on.isoformat()))
         if payment is not None:
             actions += [LoanItem.payment.set(payment), LoanItem.payment_state.set(payment["state"])]
         tx.update(LoanItem(_key(before.loan_id), "LOAN"), actions=actions, condition=LoanItem.version == before.version)

@@ -1,7 +1,20 @@
-"""The day end (日终): for now, closing business day T and opening T+1.
+"""The day end (日终): closing business day T and opening T+1.
 
-Later steps (accrual, days past due, reconciliation, reporting) run before the
-date advances, in the day-end state machine.
+The day-end state machine runs, for business day T:
+
+1. ``CloseLoans``: the loans in ``DAY_END_SEGMENTS`` parallel segments (a
+   Distributed Map over DynamoDB parallel-scan segments, so the work of one
+   Lambda stays small however many loans there are). For each ACTIVE loan
+   (and each loan settled on T, whose collection case closes):
+   - the day's warnings (first overdue, thresholds, class downgrade, a
+     customer with several overdue loans) and its collection case (opened,
+     escalated or closed) are written first, each by a deterministic id;
+   - then, in ONE transaction, the loan's accrual of T (interest and penalty,
+     ``Loan.accrual``) with its posting, its days past due and its five-tier
+     class (never better while overdue), ``accrued_through`` = T.
+   A loan already accrued through T is skipped: a day end that stopped half
+   way is run again and does nothing twice.
+2. ``AdvanceBusinessDate``: T+1 opens.
 """
 from __future__ import annotations
 
@@ -11,6 +24,8 @@ from typing import Any
 
 from chalicelib import resources, settings
 from chalicelib.persistence import config_repository
+
+SEGMENTS = "DAY_END_SEGMENTS"
 
 
 def execution_name(business_date: date) -> str:
@@ -29,10 +44,25 @@ def start(sfn_client: Any) -> dict[str, Any]:
     machine_arn = settings.env(resources.DAY_END_MACHINE.env)
     name = execution_name(day)
     try:
-        arn = sfn_client.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps({"business_date": day.isoformat()}))["executionArn"]
+        arn = sfn_client.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(day_end_input(day)))["executionArn"]
     except sfn_client.exceptions.ExecutionAlreadyExists:
         arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
     return {"business_date": day.isoformat(), "execution_arn": arn}
+
+
+def day_end_input(day: date) -> dict[str, Any]:
+    """The execution's input: the day, and one item per segment for the Distributed Map."""
+    total = int(settings.env(SEGMENTS, "8"))
+    if not 1 <= total <= 1000:
+        raise settings.ConfigurationError(f"{SEGMENTS} must be 1 to 1000")
+    return {"business_date": day.isoformat(), "segments": [{"segment": i, "total": total} for i in range(total)]}
+
+
+def close_loans(day: date, segment: int, total: int) -> dict[str, Any]:
+    """Day-end step: one segment of the loans closed for ``day`` (see the module's docstring)."""
+    from chalicelib.usecases.loan_day_end import close_segment
+
+    return close_segment(day, segment, total)
 
 
 def advance(closing: date) -> dict[str, str]:

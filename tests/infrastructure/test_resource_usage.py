@@ -102,6 +102,11 @@ def prepared(function: str) -> dict:
 
     if function.startswith(("offer_", "sign_", "disburse_")):
         return _offered(function)
+    if function == "day_end_close_loans":  # a disbursed loan for its segments to close
+        from chalicelib.usecases import disbursement
+
+        disbursement.disburse(_offered("disburse_loan")["application_id"])
+        return load_event("day_end_close_loans.json") | {"total": 1}
     if not function.startswith(("review_", "route_")):
         return {}
     received = intake.submit(config_repository.partner("P_DEMO"), person(452 if function.startswith("route_") else 920), NoWorkflow())
@@ -162,7 +167,7 @@ def invocations(secrets, event):
             name: step(name)
             for name in (
                 "review_query_bureau", "review_decide", "review_await_manual", "review_close", "route_application",
-                "offer_await_acceptance", "offer_close", "sign_contract", "disburse_loan",
+                "offer_await_acceptance", "offer_close", "sign_contract", "disburse_loan", "day_end_close_loans",
             )
         },
     }
