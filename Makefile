@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) bench/contracts.py
 	$(PY) bench/ledger.py
 	$(PY) bench/reconciliation.py
+	$(PY) bench/day_end.py
 
 clean:
 	rm -rf $(VENV) chalice.out infrastructure/cdk.out infrastructure/chalice.out .pytest_cache .hypothesis

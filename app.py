@@ -111,6 +111,13 @@ def get_events():
     return http.answer(lambda: loans.events(app.current_request))
 
 
+@app.route("/v1/reconciliation-files", methods=["POST"])
+def request_reconciliation_upload():
+    from chalicelib.api import http, loans
+
+    return http.answer(lambda: loans.reconciliation_upload(app.current_request))
+
+
 @app.route("/backoffice/reviews", methods=["GET"], authorizer=operators)
 def review_queue():
     from chalicelib.api import backoffice, http
@@ -264,6 +271,34 @@ def day_end_close_loans(event, context):
     from chalicelib.usecases import day_end
 
     return day_end.close_loans(date.fromisoformat(event["business_date"]), int(event["segment"]), int(event["total"]))
+
+
+@app.lambda_function(name="day_end_credit_report")
+def day_end_credit_report(event, context):
+    """Day-end step: a branch's credit-bureau file of ``event["business_date"]``."""
+    from datetime import date
+
+    from chalicelib.usecases import day_end
+
+    return day_end.credit_report(date.fromisoformat(event["business_date"]), event["branch_code"])
+
+
+@app.lambda_function(name="day_end_reconcile")
+def day_end_reconcile(event, context):
+    """Day-end step: a partner's file of ``event["business_date"]`` reconciled (if it came)."""
+    from datetime import date
+
+    from chalicelib.usecases import day_end
+
+    return day_end.reconcile(date.fromisoformat(event["business_date"]), event["partner_id"])
+
+
+@app.lambda_function(name="reconcile_partner_file")
+def reconcile_partner_file(event, context):
+    """S3 event: a partner's reconciliation file arrived (late ones too): reconciled now."""
+    from chalicelib.usecases import reconciling
+
+    return reconciling.on_upload(event)
 
 
 @app.lambda_function(name="advance_business_date")

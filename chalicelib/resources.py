@@ -95,6 +95,8 @@ class Bucket:
     key: str  # the Key.id that encrypts its objects
     object_lock: bool = False
     description: str = ""
+    # (key prefix, function name): an object created under the prefix invokes the function (S3 event)
+    notifications: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,12 @@ DAY_END_MACHINE = StateMachine(
     env="DAY_END_STATE_MACHINE_ARN",
     definition="day_end.asl.json",
     type="STANDARD",
-    functions={"CloseLoansFunctionArn": "day_end_close_loans", "AdvanceBusinessDateFunctionArn": "advance_business_date"},
+    functions={
+        "CloseLoansFunctionArn": "day_end_close_loans",
+        "CreditReportFunctionArn": "day_end_credit_report",
+        "ReconcileFunctionArn": "day_end_reconcile",
+        "AdvanceBusinessDateFunctionArn": "advance_business_date",
+    },
     description="Closes business day T (every active loan accrued, its days past due and class, warnings and "
     "collection cases, in parallel segments) and opens T+1.",
 )
@@ -319,8 +326,17 @@ PAYMENT_CREDENTIALS = ParameterTree(
     description="The payment gateway's client credentials (with PAYMENT_GATEWAY_MODE=http): {path}/client_id, {path}/client_secret.",
 )
 
+REPORTS_BUCKET = Bucket(
+    id="reports",
+    env="REPORTS_BUCKET_NAME",
+    key="archive_key",
+    description="Day-end files: each branch's credit-bureau file (sealed), the partners' reconciliation files "
+    "(uploaded under reconciliation/inbound/) and the reconciliation reports; versioned.",
+    notifications=(("reconciliation/inbound/", "reconcile_partner_file"),),
+)
+
 PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS, SIGNING_CREDENTIALS, PAYMENT_CREDENTIALS)
-BUCKETS: tuple[Bucket, ...] = (ARCHIVE_BUCKET,)
+BUCKETS: tuple[Bucket, ...] = (ARCHIVE_BUCKET, REPORTS_BUCKET)
 STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE, ORIGINATION_MACHINE)
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -341,6 +357,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "archive_key": Access.DECRYPT,  # ... which S3 decrypts with the signer's permissions
             "loans": Access.READ_WRITE,  # repayments, loan and schedule views, the partners' event feed
             "ledger": Access.READ_WRITE,  # ... each repayment's posting
+            "reports": Access.READ_WRITE,  # presigned uploads of partners' reconciliation files, and their reports
         },
         description="The partner REST API and the back-office API.",
     ),
@@ -425,6 +442,29 @@ FUNCTIONS: tuple[Function, ...] = (
         name="day_end_close_loans",
         uses={"config": Access.READ, "loans": Access.READ_WRITE, "ledger": Access.READ_WRITE, "risk": Access.READ_WRITE},
         description="Day-end step, one segment of the loans: accrual posted, days past due and class, warnings, collection cases.",
+    ),
+    Function(
+        name="day_end_credit_report",
+        uses={
+            "config": Access.READ,
+            "loans": Access.READ,
+            "ledger": Access.READ,
+            "applications": Access.READ,
+            "pii": Access.ENCRYPT_DECRYPT,  # the borrowers' data unsealed for the file, the file sealed
+            "reports": Access.READ_WRITE,
+            "archive_key": Access.ENCRYPT_DECRYPT,
+        },
+        description="Day-end step: one branch's credit-bureau file of the day (征信报送), sealed, in S3.",
+    ),
+    Function(
+        name="day_end_reconcile",
+        uses={"config": Access.READ, "loans": Access.READ, "ledger": Access.READ, "risk": Access.READ_WRITE, "reports": Access.READ_WRITE, "archive_key": Access.ENCRYPT_DECRYPT},
+        description="Day-end step: a partner's file of the day before reconciled with the ledger (T+1 对账), its report in S3.",
+    ),
+    Function(
+        name="reconcile_partner_file",
+        uses={"config": Access.READ, "loans": Access.READ, "ledger": Access.READ, "risk": Access.READ_WRITE, "reports": Access.READ_WRITE, "archive_key": Access.ENCRYPT_DECRYPT},
+        description="S3 event: a partner's reconciliation file uploaded after its day end (late) is reconciled on arrival.",
     ),
     Function(
         name="advance_business_date",

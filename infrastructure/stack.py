@@ -290,6 +290,9 @@ class PlatformStack(cdk.Stack):
         for machine in resources.STATE_MACHINES:
             functions = {placeholder: self.function_arn(fn) for placeholder, fn in machine.functions.items()}
             self.built[machine.id] = build_state_machine(self, stage, machine, functions)
+        for bucket in resources.BUCKETS:
+            for prefix, fn in bucket.notifications:
+                self._notify(bucket, prefix, fn)
         for fn in resources.FUNCTIONS:
             self._configure_function(fn)
 
@@ -306,6 +309,17 @@ class PlatformStack(cdk.Stack):
                 response_templates={"application/json": template},
                 response_parameters={"gatewayresponse.header.Content-Type": "'application/json'"},
             )
+
+    def _notify(self, bucket: Bucket, prefix: str, function_name: str) -> None:
+        """An object created under ``prefix`` invokes the function (S3 event; S3 may invoke it)."""
+        from aws_cdk import aws_lambda, aws_s3_notifications
+
+        target = aws_lambda.Function.from_function_attributes(
+            self, pascal(function_name) + "Notified", function_arn=self.function_arn(function_name), same_environment=True
+        )
+        self.built[bucket.id].construct.add_event_notification(
+            s3.EventType.OBJECT_CREATED, aws_s3_notifications.LambdaDestination(target), s3.NotificationKeyFilter(prefix=prefix)
+        )
 
     def function_arn(self, function_name: str) -> str:
         return self.chalice.get_function(chalice_logical_id(function_name)).function_arn

@@ -56,6 +56,7 @@ class InProcessLambda:
         self.invocations: list[Invocation] = []
         self._lock = threading.Lock()
         self._original: Any = None
+        self._original_function: Any = None
 
     @classmethod
     def for_app(cls, app_module: Any, stage: str, **kwargs: Any) -> "InProcessLambda":
@@ -99,9 +100,21 @@ class InProcessLambda:
             return runtime.invoke(function_name, body, response_headers)
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        # S3 event notifications invoke the function object itself, not the backend
+        from moto.awslambda.models import LambdaFunction
+
+        self._original_function = LambdaFunction.invoke
+
+        def invoke_function(function: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+            return runtime.invoke(function.function_name, body, response_headers)
+
+        LambdaFunction.invoke = invoke_function  # type: ignore[method-assign]
         return self
 
     def uninstall(self) -> None:
         if self._original is not None:
+            from moto.awslambda.models import LambdaFunction
+
             LambdaSimpleBackend.invoke = self._original  # type: ignore[method-assign]
+            LambdaFunction.invoke = self._original_function  # type: ignore[method-assign]
             self._original = None

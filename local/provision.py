@@ -170,6 +170,18 @@ def provision(stage: str, region: str) -> Provisioned:
         )
         function_arns[fn.name] = created["FunctionArn"]
 
+    for bucket in resources.BUCKETS:
+        if bucket.notifications:
+            s3.put_bucket_notification_configuration(
+                Bucket=env[bucket.env],
+                NotificationConfiguration={
+                    "LambdaFunctionConfigurations": [
+                        {"LambdaFunctionArn": function_arns[fn], "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}}
+                        for prefix, fn in bucket.notifications
+                    ]
+                },
+            )
+
     sfn = client("stepfunctions")
     machine_arns = {}
     for machine in resources.STATE_MACHINES:

@@ -1,4 +1,4 @@
-"""``GET /v1/loans/{id}``, ``GET /v1/loans/{id}/schedule``, ``POST /v1/loans/{id}/repayments`` and ``GET /v1/events``."""
+"""``GET /v1/loans/{id}``, ``/schedule``, ``POST .../repayments``, ``GET /v1/events``, ``POST /v1/reconciliation-files``."""
 from __future__ import annotations
 
 from typing import Any
@@ -28,3 +28,10 @@ def events(request: Any) -> Response:
     partner = http.partner_of(request)
     query = request.query_params or {}
     return http.json_response(200, loan_servicing.events(partner, query.get("after"), query.get("limit")))
+
+
+def reconciliation_upload(request: Any) -> Response:
+    from chalicelib.usecases import reconciling
+
+    partner = http.partner_of(request)
+    return http.json_response(200, reconciling.upload_link(partner, parse_json(request.raw_body or b"")))

@@ -15,3 +15,9 @@ class Branch(BaseModel):
     # The branch's own lending limits (额度管控) for the loans it books, whoever funds them;
     # None: the branch sets none beyond its funders'.
     quotas: LendingQuotas | None = None
+    # The code the credit bureau knows the bank by (金融机构代码); None: its branch code without "_".
+    institution_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{1,32}$")
+
+    @property
+    def bureau_code(self) -> str:
+        return self.institution_code or self.branch_code.replace("_", "")

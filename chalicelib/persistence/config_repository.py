@@ -99,6 +99,12 @@ def branches() -> tuple[Branch, ...]:
     return _cache.get((ConfigItem.Meta.table_name, BRANCHES), load)
 
 
+def partner_ids() -> tuple[str, ...]:
+    """Every partner's id (a scan of the small config table: for the day end, not requests)."""
+    found = ConfigItem.scan(ConfigItem.pk.startswith("PARTNER#") & (ConfigItem.sk == "PROFILE"))
+    return tuple(sorted(item.pk.removeprefix("PARTNER#") for item in found))
+
+
 def branch(code: str) -> Branch | None:
     return next((b for b in branches() if b.branch_code == code), None)
 

@@ -14,12 +14,15 @@ The day-end state machine runs, for business day T:
      class (never better while overdue), ``accrued_through`` = T.
    A loan already accrued through T is skipped: a day end that stopped half
    way is run again and does nothing twice.
-2. ``AdvanceBusinessDate``: T+1 opens.
+2. ``CreditReports``: each branch's credit-bureau file of T, sealed, in S3.
+3. ``Reconcile``: each partner's file of T-1 (T+1 reconciliation), if it came
+   (a file that comes later is reconciled on arrival, by its S3 event).
+4. ``AdvanceBusinessDate``: T+1 opens.
 """
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from chalicelib import resources, settings
@@ -55,7 +58,13 @@ def day_end_input(day: date) -> dict[str, Any]:
     total = int(settings.env(SEGMENTS, "8"))
     if not 1 <= total <= 1000:
         raise settings.ConfigurationError(f"{SEGMENTS} must be 1 to 1000")
-    return {"business_date": day.isoformat(), "segments": [{"segment": i, "total": total} for i in range(total)]}
+    return {
+        "business_date": day.isoformat(),
+        "reconcile_date": (day - timedelta(days=1)).isoformat(),  # T+1: the partners' files of the day before
+        "segments": [{"segment": i, "total": total} for i in range(total)],
+        "branches": [b.branch_code for b in config_repository.branches()],
+        "partners": list(config_repository.partner_ids()),
+    }
 
 
 def close_loans(day: date, segment: int, total: int) -> dict[str, Any]:
@@ -63,6 +72,20 @@ def close_loans(day: date, segment: int, total: int) -> dict[str, Any]:
     from chalicelib.usecases.loan_day_end import close_segment
 
     return close_segment(day, segment, total)
+
+
+def credit_report(day: date, branch_code: str) -> dict[str, Any]:
+    """Day-end step: the branch's credit-bureau file of ``day``."""
+    from chalicelib.usecases.credit_reporting import write_branch_report
+
+    return write_branch_report(branch_code, day)
+
+
+def reconcile(day: date, partner_id: str) -> dict[str, Any]:
+    """Day-end step: the partner's file of ``day`` (the day before the one closing) reconciled, if it came."""
+    from chalicelib.usecases.reconciling import reconcile_partner
+
+    return reconcile_partner(partner_id, day)
 
 
 def advance(closing: date) -> dict[str, str]:

@@ -102,6 +102,8 @@ def prepared(function: str) -> dict:
 
     if function.startswith(("offer_", "sign_", "disburse_")):
         return _offered(function)
+    if function in ("day_end_credit_report", "day_end_reconcile", "reconcile_partner_file"):
+        return _reported(function)
     if function == "day_end_close_loans":  # a disbursed loan for its segments to close
         from chalicelib.usecases import disbursement
 
@@ -119,6 +121,24 @@ def prepared(function: str) -> dict:
         assert review.decide(received.application_id, event.pop("report_key"))["outcome"] == "APPROVE"
         review.close(received.application_id, "APPROVED")
     return event
+
+
+def _reported(function: str) -> dict:
+    """A disbursed loan (for the branch's file) and the partner's file of its day (to reconcile)."""
+    from chalicelib.domain.reconciliation import Row, render_partner_file
+    from chalicelib.persistence import loans, reports
+    from chalicelib.usecases import disbursement
+
+    loan_id = disbursement.disburse(_offered("disburse_loan")["application_id"])["loan_id"]
+    loan = loans.get(loan_id)
+    row = Row("DISBURSEMENT", loan.partner_application_no, loan_id, int(loan.amount * 100), "SUCCESS")
+    if function != "day_end_credit_report":
+        reports.put(reports.inbound_key("P_DEMO", loan.start_date), render_partner_file([row], loan.start_date))
+    if function == "reconcile_partner_file":
+        event = load_event("s3_reconciliation_file.json")
+        event["Records"][0]["s3"]["object"]["key"] = reports.inbound_key("P_DEMO", loan.start_date)
+        return event
+    return load_event(f"{function}.json") | {"business_date": loan.start_date.isoformat()}
 
 
 def _offered(function: str) -> dict:
@@ -168,6 +188,7 @@ def invocations(secrets, event):
             for name in (
                 "review_query_bureau", "review_decide", "review_await_manual", "review_close", "route_application",
                 "offer_await_acceptance", "offer_close", "sign_contract", "disburse_loan", "day_end_close_loans",
+                "day_end_credit_report", "day_end_reconcile", "reconcile_partner_file",
             )
         },
     }

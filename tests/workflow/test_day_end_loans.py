@@ -33,7 +33,10 @@ def machine_closes(sfn, aws, day: date, name: str | None = None) -> dict:
     config_repository.set_business_date(day)
     config_repository.clear_cache()
     arn = aws.provisioned.state_machine_arns["day_end"]
-    payload = {"business_date": day.isoformat(), "segments": [{"segment": i, "total": SEGMENTS} for i in range(SEGMENTS)]}
+    payload = {
+        "business_date": day.isoformat(), "reconcile_date": (day - timedelta(days=1)).isoformat(),
+        "segments": [{"segment": i, "total": SEGMENTS} for i in range(SEGMENTS)], "branches": ["BR_DONGCHENG"], "partners": ["P_DEMO"],
+    }
     done = wait_for_execution(sfn, sfn.start_execution(stateMachineArn=arn, name=name or f"day-end-{day}", input=json.dumps(payload))["executionArn"])
     assert done["status"] == "SUCCEEDED", done
     config_repository.clear_cache()

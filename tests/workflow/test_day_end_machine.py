@@ -20,7 +20,10 @@ def sfn(aws):
 
 def run(sfn, aws, business_date: str, name: str):
     arn = aws.provisioned.state_machine_arns["day_end"]
-    payload = {"business_date": business_date, "segments": [{"segment": i, "total": 2} for i in range(2)]}  # as day_end.start
+    payload = {  # as day_end.start makes it
+        "business_date": business_date, "reconcile_date": business_date, "segments": [{"segment": i, "total": 2} for i in range(2)],
+        "branches": ["BR_DONGCHENG"], "partners": ["P_DEMO"],
+    }
     started = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
     return wait_for_execution(sfn, started["executionArn"])
 
@@ -33,8 +36,11 @@ def test_the_schedule_starts_the_day_end_which_advances_the_business_date(sfn, a
     assert json.loads(done["output"])["advanced"] == {"closed": "2026-11-23", "business_date": "2026-11-24"}
     config_repository.clear_cache()
     assert config_repository.business_date().isoformat() == "2026-11-24"
-    # each of the local stack's 2 segments of loans closed, then the date advanced
-    assert sorted(i.function for i in aws.runtime.invocations) == ["advance_business_date", "day_end_close_loans", "day_end_close_loans"]
+    # each of the local stack's 2 segments of loans closed, each branch reported, each partner reconciled, the date advanced
+    called = [i.function for i in aws.runtime.invocations]
+    assert called.count("day_end_close_loans") == 2 and called[-1] == "advance_business_date"
+    assert called.count("day_end_credit_report") == len(config_repository.branches())
+    assert called.count("day_end_reconcile") == len(config_repository.partner_ids())
 
 
 def test_a_second_schedule_firing_for_the_same_day_starts_nothing(sfn, aws):
