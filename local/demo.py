@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import time
+from datetime import timedelta
 
 from local.partner_client import PartnerClient
 from local.serve import configure_logging
@@ -314,6 +315,81 @@ def disbursements_and_repayments(stack: LocalStack) -> None:
     print()  # noqa: T201
 
 
+def day_ends(stack: LocalStack, days: int = 60) -> None:
+    """Sixty business days closed by the day-end state machine: loans fall overdue, are reclassified,
+    warned and collected; one is cured; a partner's file with breaks is reconciled."""
+    from collections import Counter
+    from datetime import datetime, timezone
+
+    import boto3
+
+    from chalicelib.domain.reconciliation import Row, render_partner_file
+    from chalicelib import resources
+    from chalicelib.domain.loan import LoanStatus
+    from chalicelib.persistence import config_repository, loans, reports, risk
+    from chalicelib.usecases import day_end
+
+    partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
+    print(f"== The day end (日终), {days} business days ==")  # noqa: T201
+    sfn = boto3.client("stepfunctions")
+    machine = stack.env[resources.DAY_END_MACHINE.env]
+    active = [loan_id for branch in config_repository.branches() for loan_id in loans.of_branch(branch.branch_code, LoanStatus.ACTIVE)]
+    first_day = config_repository.business_date()
+    classes_seen: Counter[str] = Counter()
+    cured = None
+    started = time.monotonic()
+    for index in range(days):
+        config_repository.clear_cache()
+        day = config_repository.business_date()
+        if index == 1:  # the partner's file of the first day: one repayment it reports 1 fen more, one the bank never had
+            rows = [Row("REPAYMENT", "R-on-time", next(iter(active)), 110017, "SUCCESS"), Row("REPAYMENT", "R-UNKNOWN", next(iter(active)), 5000, "SUCCESS")]
+            reports.put(reports.inbound_key("P_DEMO", first_day), render_partner_file(rows, first_day))
+        if index == 35 and active:  # a borrower pays what is overdue: current again
+            cured = active[-1]
+            quote = loans.get(cured).settlement(day)
+            overdue = quote.due_penalty + quote.due_interest + quote.due_principal
+            partner.post(f"/v1/loans/{cured}/repayments", {"partner_repayment_no": "R-CURE", "amount": f"{overdue:.2f}", "paid_at": datetime.now(timezone.utc).isoformat()})
+        execution = sfn.start_execution(stateMachineArn=machine, name=day_end.execution_name(day), input=json.dumps(day_end.day_end_input(day)))
+        while (described := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == "RUNNING":
+            time.sleep(0.05)
+        if described["status"] != "SUCCEEDED":
+            print(f"  the day end of {day} ended {described['status']}")  # noqa: T201
+            return
+        for loan_id in active:
+            classes_seen[loans.get(loan_id).loan_class.value] += 1
+    elapsed = time.monotonic() - started
+    config_repository.clear_cache()
+    print(f"  closed {first_day} to {config_repository.business_date() - timedelta(days=1)} in {elapsed:.0f} s ({elapsed / days:.1f} s a day)")  # noqa: T201
+    for loan_id in active:
+        loan = loans.get(loan_id)
+        cases = [risk.case_from(c) for c in risk.cases_of(loan_id)]
+        story = ", ".join(f"{c.case_id} {c.stage} {'open' if c.is_open else 'closed ' + c.close_reason.value}" for c in cases) or "no case"
+        print(f"  {loan_id}: {loan.status.value} dpd {loan.days_past_due(config_repository.business_date())} class {loan.loan_class.value}; {story}")  # noqa: T201
+    branch = loans.get(active[0]).branch_code if active else "BR_DONGCHENG"
+    kinds: Counter[str] = Counter()
+    day = first_day
+    while day < config_repository.business_date():
+        kinds.update(w["kind"] for w in risk.warnings(branch, day))
+        kinds.update(w["kind"] for w in risk.warnings(None, day))
+        day += timedelta(days=1)
+    print(f"  warnings over the period: {dict(kinds)}; open collection cases at {branch}: {len(risk.open_cases(branch))}")  # noqa: T201
+    report = reports.get(reports.report_key("P_DEMO", first_day))
+    if report:
+        print(f"  the reconciliation report of P_DEMO for {first_day}:")  # noqa: T201
+        lines = report.decode("utf-8").splitlines()
+        kinds_of_break = ("MISSING", "MISMATCH", "DUPLICATE", "INVALID")
+        for line in lines[:2] + [line for line in lines[2:] if line.startswith(("kind", *kinds_of_break))]:
+            print(f"    {line}")  # noqa: T201
+    from chalicelib.usecases.credit_reporting import read_branch_report
+
+    last = config_repository.business_date() - timedelta(days=1)
+    credit = read_branch_report(branch, last)
+    if credit:
+        header, *body = credit.decode("utf-8").splitlines()
+        print(f"  the credit-bureau file of {branch} for {last}: {len(body) - 1} records; {header}")  # noqa: T201
+    print()  # noqa: T201
+
+
 def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the demo prints what matters itself
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # a short run: no EMF lines among the tables
@@ -338,6 +414,7 @@ def main() -> int:
         credit_lines(stack)
         contracts(stack)
         disbursements_and_repayments(stack)
+        day_ends(stack)
     print("Local stack stopped.")  # noqa: T201
     return 0
 
