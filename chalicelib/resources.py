@@ -289,9 +289,13 @@ LEDGER_TABLE = Table(
     env="LEDGER_TABLE_NAME",
     partition_key="pk",
     sort_key="sk",
-    indexes=(Index(name="by_branch_day", partition_key="branch_day", sort_key="posting_id"),),
+    indexes=(
+        Index(name="by_branch_day", partition_key="branch_day", sort_key="posting_id"),
+        Index(name="by_partner_day", partition_key="partner_day", sort_key="posting_id"),
+    ),
     description="The branches' double-entry ledger: immutable postings (one per business event) and each "
-    "account's debit and credit totals. by_branch_day: a branch's postings of one business day.",
+    "account's debit and credit totals. by_branch_day: a branch's postings of one business day; by_partner_day "
+    "(sparse): a partner's disbursements, their reversals and repayments of one day (T+1 reconciliation).",
 )
 
 RISK_TABLE = Table(

@@ -49,7 +49,7 @@ def _income_split(loan: Loan, amount: Decimal) -> dict[str, Decimal]:
 def disbursement(loan: Loan, day: date) -> Posting:
     entries = [(A.LOANS_RECEIVABLE, f.funder, D, f.amount) for f in loan.funders]
     entries.append((A.PAYMENT_CLEARING, GATEWAY, C, loan.amount))
-    return Posting(disbursement_id(loan.loan_id), loan.branch_code, loan.loan_id, "DISBURSEMENT", day, lines(*entries))
+    return Posting(disbursement_id(loan.loan_id), loan.branch_code, loan.loan_id, "DISBURSEMENT", day, lines(*entries), partner_id=loan.partner_id)
 
 
 def repayment(before: Loan, allocation: Allocation, partner_repayment_no: str) -> Posting:
@@ -62,7 +62,10 @@ def repayment(before: Loan, allocation: Allocation, partner_repayment_no: str) -
     if allocation.interest_written_back:
         entries += [(A.INTEREST_INCOME, f, D, a) for f, a in _income_split(before, allocation.interest_written_back).items()]
         entries.append((A.INTEREST_RECEIVABLE, LOAN_LEVEL, C, allocation.interest_written_back))
-    return Posting(repayment_id(before.loan_id, partner_repayment_no), before.branch_code, before.loan_id, "REPAYMENT", allocation.day, lines(*entries))
+    return Posting(
+        repayment_id(before.loan_id, partner_repayment_no), before.branch_code, before.loan_id, "REPAYMENT", allocation.day, lines(*entries),
+        partner_id=before.partner_id,
+    )
 
 
 def accrual(loan: Loan, accrued: Accrual) -> Posting | None:

@@ -116,6 +116,7 @@ class Posting:
     business_date: date
     lines: tuple[Line, ...]
     reverses: str | None = None  # the posting a reversal undoes
+    partner_id: str | None = None  # whose transaction it is (a disbursement, its reversal, a repayment): T+1 reconciliation
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -134,7 +135,7 @@ class Posting:
     def reversal(self, business_date: date) -> "Posting":
         """The posting that undoes this one: the same lines on the other side (冲正)."""
         lines = tuple(Line(line.account, line.party, line.side.other, line.amount) for line in self.lines)
-        return Posting(f"REVERSAL#{self.posting_id}", self.branch_code, self.loan_id, "REVERSAL", business_date, lines, self.posting_id)
+        return Posting(f"REVERSAL#{self.posting_id}", self.branch_code, self.loan_id, "REVERSAL", business_date, lines, self.posting_id, self.partner_id)
 
 
 def lines(*entries: tuple[Account, str, Side, Decimal]) -> tuple[Line, ...]:

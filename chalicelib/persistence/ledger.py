@@ -54,6 +54,15 @@ class ByBranchDay(GlobalSecondaryIndex):
     posting_id = UnicodeAttribute(range_key=True)
 
 
+class ByPartnerDay(GlobalSecondaryIndex):
+    class Meta:
+        index_name = resources.LEDGER_TABLE.indexes[1].name
+        projection = AllProjection()
+
+    partner_day = UnicodeAttribute(hash_key=True)
+    posting_id = UnicodeAttribute(range_key=True)
+
+
 class PostingItem(LazyModel):
     Meta = table_meta(resources.LEDGER_TABLE)
 
@@ -67,8 +76,11 @@ class PostingItem(LazyModel):
     business_date = UnicodeAttribute()
     lines = JSONAttribute()  # [{"account", "party", "side", "amount"}]
     reverses = UnicodeAttribute(null=True)
+    partner_id = UnicodeAttribute(null=True)
+    partner_day = UnicodeAttribute(null=True)  # only a partner's transactions: the index is sparse
     posted_at = UnicodeAttribute()
     by_branch_day = ByBranchDay()
+    by_partner_day = ByPartnerDay()
 
 
 class BalanceItem(LazyModel):
@@ -100,6 +112,8 @@ def _item(posting: Posting, now: str) -> PostingItem:
         business_date=posting.business_date.isoformat(),
         lines=[{"account": l.account.value, "party": l.party, "side": l.side.value, "amount": format_amount(l.amount)} for l in posting.lines],
         reverses=posting.reverses,
+        partner_id=posting.partner_id,
+        partner_day=f"{posting.partner_id}#{posting.business_date.isoformat()}" if posting.partner_id else None,
         posted_at=now,
     )
 
@@ -113,6 +127,7 @@ def _posting(item: PostingItem) -> Posting:
         business_date=date.fromisoformat(item.business_date),
         lines=tuple(Line(Account(l["account"]), l["party"], Side(l["side"]), Decimal(l["amount"])) for l in item.lines),
         reverses=item.reverses,
+        partner_id=item.partner_id,
     )
 
 
@@ -143,6 +158,11 @@ def get(posting_id: str) -> Posting | None:
 def postings_of_day(branch_code: str, day: date) -> list[Posting]:
     """A branch's postings of one business day (by posting id)."""
     return [_posting(i) for i in PostingItem.by_branch_day.query(f"{branch_code}#{day.isoformat()}")]
+
+
+def partner_postings_of_day(partner_id: str, day: date) -> list[Posting]:
+    """A partner's disbursements, their reversals and its repayments of one business day."""
+    return [_posting(i) for i in PostingItem.by_partner_day.query(f"{partner_id}#{day.isoformat()}")]
 
 
 def totals(branch_code: str) -> dict[tuple[str, Account, str], Balance]:

@@ -5,8 +5,8 @@ link from ``POST /v1/reconciliation-files``; the layout: docs/reconciliation.md)
 It is reconciled when it arrives (an S3 event), and again by the day end of
 T+1 (``day_end_reconcile``), whichever comes first finding it; a file that
 arrives later still is reconciled on arrival, never lost. The bank's side is
-the partner's postings of T in every branch (disbursements, their reversals,
-repayments); every item is matched or classified (``domain/reconciliation``),
+the partner's postings of T (disbursements, their reversals, repayments: one
+query of the ledger's sparse by_partner_day index, whatever the branch); every item is matched or classified (``domain/reconciliation``),
 the report is written to S3 with both sides' totals, and breaks raise a
 ``RECONCILIATION_BREAK`` warning (once per partner and day). Running it again
 rewrites the same report (a new S3 version) and no second warning.
@@ -30,19 +30,14 @@ from chalicelib.usecases.errors import Refusal, Refused, parse_body
 
 
 def _partner_postings(partner_id: str, day: date) -> tuple[list[Any], dict[str, str]]:
-    """The partner's postings of ``day`` in every branch, and its disbursed loans' application numbers."""
-    postings, numbers, owners = [], {}, {}
-    for branch in config_repository.branches():
-        for posting in ledger.postings_of_day(branch.branch_code, day):
-            if posting.kind not in ("DISBURSEMENT", "REVERSAL", "REPAYMENT"):
-                continue
-            if posting.loan_id not in owners:
-                loan = loans.get(posting.loan_id)
-                owners[posting.loan_id] = loan.partner_id if loan else None
-                if loan is not None:
-                    numbers[posting.loan_id] = loan.partner_application_no or loan.application_id
-            if owners[posting.loan_id] == partner_id:
-                postings.append(posting)
+    """The partner's postings of ``day`` (one query of the ledger's by_partner_day index), and its
+    disbursed loans' application numbers."""
+    postings = ledger.partner_postings_of_day(partner_id, day)
+    numbers = {}
+    for posting in postings:
+        if posting.kind == "DISBURSEMENT" and posting.loan_id not in numbers:
+            loan = loans.get(posting.loan_id)
+            numbers[posting.loan_id] = (loan.partner_application_no or loan.application_id) if loan else posting.loan_id
     return postings, numbers
 
 
