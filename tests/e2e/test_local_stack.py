@@ -1,6 +1,7 @@
 """End to end over HTTP: a partner's plain signed client against the running local stack."""
 from __future__ import annotations
 
+import json
 import time
 
 import boto3
@@ -67,7 +68,10 @@ def test_a_state_machine_runs_the_apps_handlers_in_the_server_process(local_stac
     arn = next(m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "zhudai-local-day_end")
     ddb = aws_client(local_stack, "dynamodb")
     today = ddb.get_item(TableName="zhudai-local-config", Key={"pk": {"S": "PLATFORM"}, "sk": {"S": "BUSINESS_DATE"}})["Item"]["value"]["S"]
-    started = sfn.start_execution(stateMachineArn=arn, name="e2e-day-end", input=f'{{"business_date": "{today}"}}')
+    day_end_input = {  # as the schedule's start_day_end makes it
+        "business_date": today, "reconcile_date": today, "segments": [{"segment": 0, "total": 1}], "branches": ["BR_DONGCHENG"], "partners": ["P_DEMO"],
+    }
+    started = sfn.start_execution(stateMachineArn=arn, name="e2e-day-end", input=json.dumps(day_end_input))
     deadline = time.monotonic() + 30
     while (status := sfn.describe_execution(executionArn=started["executionArn"])["status"]) == "RUNNING":
         assert time.monotonic() < deadline
@@ -75,6 +79,7 @@ def test_a_state_machine_runs_the_apps_handlers_in_the_server_process(local_stac
     assert status == "SUCCEEDED"
     after = ddb.get_item(TableName="zhudai-local-config", Key={"pk": {"S": "PLATFORM"}, "sk": {"S": "BUSINESS_DATE"}})["Item"]["value"]["S"]
     assert after > today
+    assert local_stack.printed("workflow e2e-day-end: MapStateEntered CloseLoans")
     assert local_stack.printed("workflow e2e-day-end: TaskStateEntered AdvanceBusinessDate")
     assert local_stack.printed("workflow e2e-day-end: ExecutionSucceeded")
 
