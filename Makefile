@@ -14,7 +14,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-## Start the local stack, ask for quotes as P_DEMO over HTTP, print them, stop.
+## Start the local stack and run the whole story over signed HTTP (quotes to repayments, then sixty day ends), stop.
 demo: $(STAMP)
 	$(PY) -m local.demo
 
