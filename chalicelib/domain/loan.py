@@ -129,6 +129,7 @@ class Loan:
     term_months: int = 0  # as contracted (a prepayment may shorten the schedule, a settlement end it)
     partner_application_no: str | None = None  # the partner's own number, for the partner's events
     loan_class: LoanClass = LoanClass.NORMAL  # 五级分类 as the last day end left it (never better while overdue)
+    dpd_at_close: int = 0  # days past due as the last day end left them (a repayment since does not change it)
     version: int = 0
 
     # -- what is owed ---------------------------------------------------------------------------

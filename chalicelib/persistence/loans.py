@@ -140,6 +140,7 @@ def to_document(loan: Loan) -> dict[str, Any]:
         "term_months": loan.term_months,
         "partner_application_no": loan.partner_application_no,
         "loan_class": loan.loan_class.value,
+        "dpd_at_close": loan.dpd_at_close,
         "version": loan.version,
     }
 
@@ -172,6 +173,7 @@ def from_document(doc: dict[str, Any]) -> Loan:
         term_months=int(doc.get("term_months") or len(doc["installments"])),
         partner_application_no=doc.get("partner_application_no"),
         loan_class=LoanClass(doc.get("loan_class") or LoanClass.NORMAL.value),
+        dpd_at_close=int(doc.get("dpd_at_close") or 0),
         version=int(doc["version"]),
     )
 

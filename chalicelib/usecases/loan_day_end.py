@@ -4,8 +4,8 @@ See ``usecases/day_end.py`` for where this runs. For each loan of the segment
 (a DynamoDB parallel-scan segment of the loans table: the ACTIVE loans, and
 the loans settled on T):
 
-1. its state before T's close: days past due at T-1, the class the last day
-   end left; after: days past due at T, ``reclassify`` (never better while
+1. its state before T's close: the days past due and class the last day end
+   left; after: days past due at T, ``reclassify`` (never better while
    overdue);
 2. warnings (``domain/risk_warnings.py``): put once per id; an overdue loan
    also marks its customer's overdue loans of T and, counted with the marks of
@@ -20,7 +20,7 @@ the loans settled on T):
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -54,7 +54,9 @@ def _close_one(loan: Loan, day: date, policies: tuple[Any, Any]) -> dict[str, in
     if loan.accrued_through is not None and loan.accrued_through >= day:
         counts["skipped"] = 1
         return counts
-    dpd_before, dpd_after = loan.days_past_due(day - timedelta(days=1)), loan.days_past_due(day)
+    # before: as the last day end left it (not recomputed: a repayment of today must not make a
+    # loan that was overdue look as if it had just fallen overdue)
+    dpd_before, dpd_after = loan.dpd_at_close, loan.days_past_due(day)
     new_class = reclassify(loan.loan_class, dpd_after)
     change = LoanRiskChange(loan.loan_id, loan.branch_code, loan.customer_id, day, dpd_before, dpd_after, loan.loan_class, new_class)
     found = list(loan_warnings(change, warning_policy))
@@ -64,13 +66,15 @@ def _close_one(loan: Loan, day: date, policies: tuple[Any, Any]) -> dict[str, in
         if customer is not None:
             found.append(customer)
     counts["warnings"] = sum(risk.put_warning(w) for w in found)
-    case, action = step(risk.open_case_of(loan.loan_id), LoanSnapshot.of(loan, day), day, collection_policy)
-    if action is not None and case is not None:
-        risk.put_case(case, risk.case_document(case))
-        counts["cases"] = 1
+    # a case is open only while a loan is overdue: a loan current at the last close and now has none to read
+    if dpd_before or dpd_after or loan.status is LoanStatus.SETTLED:
+        case, action = step(risk.open_case_of(loan.loan_id), LoanSnapshot.of(loan, day), day, collection_policy)
+        if action is not None and case is not None:
+            risk.put_case(case, risk.case_document(case))
+            counts["cases"] = 1
     if loan.status is LoanStatus.ACTIVE:
         accrual = loan.accrual(day)
-        after = replace(loan.accrued(accrual), loan_class=new_class)
+        after = replace(loan.accrued(accrual), loan_class=new_class, dpd_at_close=dpd_after)
         loans.save(loan, after, _now(), posting=accounting.accrual(loan, accrual))
         counts["accrued"] = 1
     return counts
