@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
@@ -121,10 +121,10 @@ def cases_of(loan_id: str) -> list[dict[str, Any]]:
     return [item.document for item in RiskItem.query(f"CASE#{loan_id}", consistent_read=True)]
 
 
-def put_case(case: CollectionCase, document: dict[str, Any]) -> None:
+def put_case(case: CollectionCase) -> None:
     """Write a case whole (its id is deterministic: writing it again is the same write)."""
     RiskItem(
-        f"CASE#{case.loan_id}", case.case_id, document=document, branch_code=case.branch_code,
+        f"CASE#{case.loan_id}", case.case_id, document=case_document(case), branch_code=case.branch_code,
         queue=f"{case.branch_code}#OPEN" if case.is_open else None, opened_on=case.opened_on.isoformat(),
     ).save()
 
@@ -144,6 +144,3 @@ def mark_overdue(day: date, customer_id: str, loan_id: str, branch_code: str) ->
     RiskItem(pk, loan_id, branch_code=branch_code, expires_at=expires).save()
     return [(item.sk, item.branch_code) for item in RiskItem.query(pk, consistent_read=True)]
 
-
-def loans_marked(day: date, customer_id: str) -> Iterable[str]:
-    return (item.sk for item in RiskItem.query(f"OVERDUE#{day.isoformat()}#{customer_id}", consistent_read=True))

@@ -70,7 +70,7 @@ def _close_one(loan: Loan, day: date, policies: tuple[Any, Any]) -> dict[str, in
     if dpd_before or dpd_after or loan.status is LoanStatus.SETTLED:
         case, action = step(risk.open_case_of(loan.loan_id), LoanSnapshot.of(loan, day), day, collection_policy)
         if action is not None and case is not None:
-            risk.put_case(case, risk.case_document(case))
+            risk.put_case(case)
             counts["cases"] = 1
     if loan.status is LoanStatus.ACTIVE:
         accrual = loan.accrual(day)
