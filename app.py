@@ -188,6 +188,18 @@ def config_history():
     return http.answer(lambda: backoffice_config.config_history(app.current_request))
 
 
+# -- back office: identity and session (console) ------------------------------------------------
+# (end of identity routes)
+
+
+# -- back office: dashboard, applications, loans ------------------------------------------------
+# (end of dashboard, applications, loans routes)
+
+
+# -- back office: reconciliation, collections, warnings, products ---------------------------------
+# (end of reconciliation, collections, warnings, products routes)
+
+
 @app.lambda_function(name="review_query_bureau")
 def review_query_bureau(event, context):
     """Origination step: REVIEWING; the credit report (raises BureauTimeout/BureauUnavailable to be retried)."""
