@@ -277,12 +277,15 @@ def review_close(event, context):
 
 @app.lambda_function(name="day_end_close_loans")
 def day_end_close_loans(event, context):
-    """Day-end step: one segment of the loans closed for ``event["business_date"]``."""
+    """Day-end step: a chunk of a segment of the loans closed for ``event["business_date"]`` (from ``event["cursor"]``)."""
     from datetime import date
 
     from chalicelib.usecases import day_end
 
-    return day_end.close_loans(date.fromisoformat(event["business_date"]), int(event["segment"]), int(event["total"]))
+    return day_end.close_loans(
+        date.fromisoformat(event["business_date"]), int(event["segment"]), int(event["total"]), event["run"], event,
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
 
 
 @app.lambda_function(name="day_end_credit_report")
@@ -292,7 +295,7 @@ def day_end_credit_report(event, context):
 
     from chalicelib.usecases import day_end
 
-    return day_end.credit_report(date.fromisoformat(event["business_date"]), event["branch_code"])
+    return day_end.credit_report(date.fromisoformat(event["business_date"]), event["branch_code"], event["run"], event.get("segments"))
 
 
 @app.lambda_function(name="day_end_reconcile")

@@ -71,6 +71,8 @@ sys.path.insert(0, str(ROOT))
 from one_core import pin_to_one_core  # noqa: E402
 from chalicelib.domain import accounting  # noqa: E402
 from chalicelib.domain.classification import LoanClass, classify, reclassify  # noqa: E402
+from chalicelib.domain.credit_report import CreditRecord, Personal, assemble  # noqa: E402
+from chalicelib.domain.money import ZERO  # noqa: E402
 from chalicelib.domain.day_close import DayCloseState, close_day, fold  # noqa: E402
 from chalicelib.domain.loan import Installment, Loan, LoanStatus, book  # noqa: E402
 from chalicelib.domain.schedule import RepaymentMethod, add_months, build_schedule  # noqa: E402
@@ -229,6 +231,30 @@ def postings(sample: list[tuple[Loan, LoanClass | None, int]], day: date) -> flo
     return time.perf_counter() - started
 
 
+BORROWER = Personal("张三", "110101199003074514")  # synthetic: a valid check character, no real person
+
+
+def credit_records(sample: list[tuple[Loan, LoanClass | None, int]], day: date) -> float:
+    """Each loan's credit-bureau line of the day, as a day-end chunk makes it (the borrower unsealed apart)."""
+    started = time.perf_counter()
+    lines = [CreditRecord.from_loan(loan, day, loan.repaid_on(day), loan.loan_class, BORROWER).line() for loan, _, _ in sample]
+    elapsed = time.perf_counter() - started
+    assert len(lines) == len(sample)
+    return elapsed
+
+
+def assembly(sample: list[tuple[Loan, LoanClass | None, int]], day: date, parts: int = 16) -> tuple[float, int]:
+    """A branch's file assembled from ``parts`` sorted parts of the sample's lines (ids made unique)."""
+    lines = sorted(
+        CreditRecord.from_loan(replace(loan, loan_id=f"{loan.loan_id}-{i:07d}"), day, ZERO, loan.loan_class, BORROWER).line()
+        for i, (loan, _, _) in enumerate(sample)
+    )
+    texts = ["".join(line + "\n" for line in lines[k::parts]) for k in range(parts)]
+    started = time.perf_counter()
+    body = assemble("BR_BENCH", "B1234H211010001", day, texts)
+    return time.perf_counter() - started, len(body)
+
+
 def median_of(runs: int, measure) -> float:  # noqa: ANN001
     return statistics.median(measure() for _ in range(runs))
 
@@ -305,6 +331,8 @@ def main() -> None:
     t_doc_state = median_of(REPEATS, lambda: document_to_state(documents, recorded, day))
     t_doc_rewrite = median_of(REPEATS, lambda: document_rewrite(documents, recorded, T))
     t_postings = median_of(REPEATS, lambda: postings(sample, T))
+    t_records = median_of(REPEATS, lambda: credit_records(sample, T))
+    t_assembly, file_bytes = assembly(sample, T)
 
     def rate(n: int, seconds: float) -> str:
         return f"{n / seconds:>11,.0f} loans/s ({1e6 * seconds / n:5.2f} us a loan)"
@@ -329,6 +357,8 @@ def main() -> None:
     print(f"  no stored state: document -> from_document -> state -> close: {rate(n_sample, t_doc_state)}")
     print(f"  no stored state: document rewritten through the Loan path:    {rate(n_sample, t_doc_rewrite)}")
     print(f"  for reference, the accrual posting (accounting.accrual):      {rate(n_sample, t_postings)}")
+    print(f"  the credit-bureau line of each loan (from_loan + line):       {rate(n_sample, t_records)}")
+    print(f"  a branch's credit-bureau file from 16 parts (assemble):       {rate(n_sample, t_assembly)}  ({file_bytes / 1e6:.1f} MB)")
     verdict = "meets" if n_large / t_large >= GOAL else "BELOW"
     print(f"goal {GOAL:,} loans/s a core: {verdict} it at {n_large:,} loans ({n_large / t_large:,.0f}/s), "
           f"{'meets' if n_small / t_small >= GOAL else 'BELOW'} it at {n_small:,} ({n_small / t_small:,.0f}/s)")

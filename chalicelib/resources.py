@@ -97,6 +97,8 @@ class Bucket:
     description: str = ""
     # (key prefix, function name): an object created under the prefix invokes the function (S3 event)
     notifications: tuple[tuple[str, str], ...] = ()
+    # (key prefix, days): objects under the prefix, every version, are deleted that long after they were written
+    expire: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ class Function:
     name: str  # the Chalice function name ("api_handler" for the REST API)
     uses: dict[str, Access] = field(default_factory=dict)
     description: str = ""
+    timeout: int = 60  # seconds (Lambda's limit: 900)
+    memory: int = 128  # MiB (also the CPU share); 60 s and 128 MiB are Chalice's defaults
 
 
 CONFIG_TABLE = Table(
@@ -337,6 +341,7 @@ REPORTS_BUCKET = Bucket(
     description="Day-end files: each branch's credit-bureau file (sealed), the partners' reconciliation files "
     "(uploaded under reconciliation/inbound/) and the reconciliation reports; versioned.",
     notifications=(("reconciliation/inbound/", "reconcile_partner_file"),),
+    expire=(("credit-reports/parts/", 7),),  # the day end's parts of the credit-bureau files, once assembled
 )
 
 PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS, SIGNING_CREDENTIALS, PAYMENT_CREDENTIALS)
@@ -444,21 +449,32 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="day_end_close_loans",
-        uses={"config": Access.READ, "loans": Access.READ_WRITE, "ledger": Access.READ_WRITE, "risk": Access.READ_WRITE},
-        description="Day-end step, one segment of the loans: accrual posted, days past due and class, warnings, collection cases.",
+        uses={
+            "config": Access.READ,
+            "loans": Access.READ_WRITE,
+            "ledger": Access.READ_WRITE,
+            "risk": Access.READ_WRITE,
+            "applications": Access.READ,  # the borrower of a loan booked without its own sealed copy
+            "pii": Access.ENCRYPT_DECRYPT,  # the borrower unsealed for the credit-bureau record, the part sealed
+            "reports": Access.READ_WRITE,
+            "archive_key": Access.ENCRYPT_DECRYPT,
+        },
+        timeout=900,
+        memory=1024,
+        description="Day-end step, one chunk of a segment of the loans: accrual posted, days past due and class, "
+        "warnings, collection cases, the credit-bureau records (a part file per branch).",
     ),
     Function(
         name="day_end_credit_report",
         uses={
             "config": Access.READ,
-            "loans": Access.READ,
-            "ledger": Access.READ,
-            "applications": Access.READ,
-            "pii": Access.ENCRYPT_DECRYPT,  # the borrowers' data unsealed for the file, the file sealed
+            "pii": Access.ENCRYPT_DECRYPT,  # the parts unsealed, the file sealed
             "reports": Access.READ_WRITE,
             "archive_key": Access.ENCRYPT_DECRYPT,
         },
-        description="Day-end step: one branch's credit-bureau file of the day (征信报送), sealed, in S3.",
+        timeout=900,
+        memory=2048,
+        description="Day-end step: one branch's credit-bureau file of the day (征信报送) assembled from the parts, sealed, in S3.",
     ),
     Function(
         name="day_end_reconcile",
@@ -504,6 +520,7 @@ COMMON_ENV: tuple[str, ...] = (
     "EVENT_RETENTION_DAYS",  # how long the partners' event feed keeps an event
     "EVENT_SETTLE_SECONDS",  # the feed serves an event once it is this old (no cursor passes one still committing)
     "DAY_END_SEGMENTS",  # how many parallel segments the day end splits the loans into
+    "DAY_END_LOANS_PER_CALL",  # at most this many loans in one call of a segment (0: as many as the time allows)
 )
 
 

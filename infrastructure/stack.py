@@ -202,6 +202,16 @@ def build_bucket(scope: cdk.Stack, stage: str, bucket: Bucket, key: kms.IKey, re
         enforce_ssl=True,
         minimum_tls_version=1.2,
         removal_policy=cdk.RemovalPolicy.RETAIN,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id=f"expire-{prefix.strip('/').replace('/', '-')}",
+                prefix=prefix,
+                expiration=cdk.Duration.days(days),
+                noncurrent_version_expiration=cdk.Duration.days(1),
+            )
+            for prefix, days in bucket.expire
+        ]
+        or None,
     )
     cdk.CfnOutput(scope, pascal(bucket.id) + "BucketName", value=created.bucket_name)
     # Object actions apply to "arn/*", ListBucket to the bucket's own ARN.
@@ -366,5 +376,7 @@ class PlatformStack(cdk.Stack):
         function = self.chalice.get_resource(logical_id)
         function.add_property_override("Role", role.role_arn)
         function.add_property_override("Description", fn.description)
+        function.add_property_override("Timeout", fn.timeout)
+        function.add_property_override("MemorySize", fn.memory)
         for rid in fn.uses:
             self.chalice.add_environment_variable(declared[rid].env, self.built[rid].env_value, logical_id)

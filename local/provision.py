@@ -94,6 +94,19 @@ def _table(ddb: Any, table: resources.Table, name: str) -> None:
         ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
 
 
+def _expiry_rules(bucket: resources.Bucket) -> list[dict[str, Any]]:
+    return [
+        {
+            "ID": f"expire-{prefix.strip('/').replace('/', '-')}",
+            "Filter": {"Prefix": prefix},
+            "Status": "Enabled",
+            "Expiration": {"Days": days},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        }
+        for prefix, days in bucket.expire
+    ]
+
+
 def _bucket(s3: Any, bucket: resources.Bucket, name: str, region: str, key_id: str) -> None:
     """As the CDK stack builds it: versioned, SSE-KMS with its key, public access blocked and,
     with ``object_lock``, a default retention in compliance mode of ARCHIVE_RETENTION_DAYS."""
@@ -112,6 +125,8 @@ def _bucket(s3: Any, bucket: resources.Bucket, name: str, region: str, key_id: s
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}, "BucketKeyEnabled": True}]
         },
     )
+    if bucket.expire:
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": _expiry_rules(bucket)})
     s3.put_public_access_block(
         Bucket=name,
         PublicAccessBlockConfiguration={

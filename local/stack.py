@@ -68,6 +68,7 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "EVENT_RETENTION_DAYS": "30",
         "EVENT_SETTLE_SECONDS": "1",  # the local feed shows an event a second after its write
         "DAY_END_SEGMENTS": "2",
+        "DAY_END_LOANS_PER_CALL": "20",  # small, so the local day end closes its segments in several chunks
     }
 
 

@@ -13,6 +13,8 @@ totals (outstanding principal, overdue amounts) and the SHA-256 of the body
   holds: active ones, and those settled on T);
 - ``render(branch_code, institution_code, day, records) -> bytes``: the file,
   records sorted by account id, so the same records always give the same bytes;
+- ``assemble(branch_code, institution_code, day, parts) -> bytes``: the same
+  file from parts of sorted lines (the day end's segments each write one);
 - ``parse(bytes) -> CreditReport``: the file read back and checked (count,
   totals, hash); ``parse(render(...)).records`` equals the records rendered.
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
@@ -276,25 +279,47 @@ def reportable(loan: Loan, day: date) -> bool:
 
 def render(branch_code: str, institution_code: str, day: date, records: Iterable[CreditRecord]) -> bytes:
     """The file of ``branch_code`` for ``day``: header, the records by account id, trailer."""
+    return assemble(branch_code, institution_code, day, ["".join(r.line() + "\n" for r in sorted(records, key=lambda r: r.account_id))])
+
+
+def _account(line: str) -> str:
+    return line.split(SEPARATOR, 2)[1]
+
+
+def assemble(branch_code: str, institution_code: str, day: date, parts: Iterable[str]) -> bytes:
+    """The file of ``branch_code`` for ``day`` from parts: each part account lines (``D``, LF-ended)
+    sorted by account id, as the day end's segments write them. The parts are merged in account
+    order, every line is read back and checked (``CreditReportError`` on a malformed line or an
+    account in two parts), and the header and trailer (count, control totals, hash) made."""
     if not isinstance(institution_code, str) or not _INSTITUTION.fullmatch(institution_code):
         raise CreditReportError("institution_code: 1 to 32 letters and digits")
     if not isinstance(branch_code, str) or not _CODE.fullmatch(branch_code):
         raise CreditReportError("branch_code: a code")
-    ordered = sorted(records, key=lambda r: r.account_id)
-    if len({r.account_id for r in ordered}) != len(ordered):
-        raise CreditReportError("an account appears more than once")
-    body = "".join(r.line() + "\n" for r in ordered).encode("utf-8")
-    header = SEPARATOR.join([HEADER, FILE_TYPE, FORMAT_VERSION, institution_code, branch_code, day.isoformat(), str(len(ordered))])
-    trailer = SEPARATOR.join(
-        [
-            TRAILER,
-            str(len(ordered)),
-            format_amount(sum((r.outstanding_principal for r in ordered), ZERO)),
-            format_amount(sum((r.overdue_amount for r in ordered), ZERO)),
-            hashlib.sha256(body).hexdigest(),
-        ]
-    )
-    return (header + "\n").encode("utf-8") + body + (trailer + "\n").encode("utf-8")
+    runs = []
+    for part in parts:
+        if part and not part.endswith("\n"):
+            raise CreditReportError("a part's lines end with LF")
+        lines = part.split("\n")[:-1] if part else []
+        if any(_account(a) > _account(b) for a, b in zip(lines, lines[1:])):
+            raise CreditReportError("a part's lines are not sorted by account id")
+        runs.append(lines)
+    digest, body, count = hashlib.sha256(), [], 0
+    outstanding = overdue = ZERO
+    previous = None
+    for line in heapq.merge(*runs, key=_account):
+        record = CreditRecord.from_line(line)
+        if record.account_id == previous:
+            raise CreditReportError("an account appears more than once")
+        previous = record.account_id
+        count += 1
+        outstanding += record.outstanding_principal
+        overdue += record.overdue_amount
+        encoded = (line + "\n").encode("utf-8")
+        digest.update(encoded)
+        body.append(encoded)
+    header = SEPARATOR.join([HEADER, FILE_TYPE, FORMAT_VERSION, institution_code, branch_code, day.isoformat(), str(count)])
+    trailer = SEPARATOR.join([TRAILER, str(count), format_amount(outstanding), format_amount(overdue), digest.hexdigest()])
+    return b"".join([(header + "\n").encode("utf-8"), *body, (trailer + "\n").encode("utf-8")])
 
 
 def parse(data: bytes) -> CreditReport:

@@ -130,6 +130,9 @@ class Loan:
     partner_application_no: str | None = None  # the partner's own number, for the partner's events
     loan_class: LoanClass = LoanClass.NORMAL  # 五级分类 as the last day end left it (never better while overdue)
     dpd_at_close: int = 0  # days past due as the last day end left them (a repayment since does not change it)
+    last_repaid_on: date | None = None  # the business day of the last repayment
+    repaid_that_day: Decimal = ZERO  # what was repaid on ``last_repaid_on``, all of it (the credit report's 本日实还)
+    class_history: tuple["ClassChange", ...] = ()  # each change of class, oldest first
     version: int = 0
 
     # -- what is owed ---------------------------------------------------------------------------
@@ -165,6 +168,21 @@ class Loan:
         """Days since the oldest unpaid due date (0 when nothing is overdue)."""
         late = self.overdue(day)
         return (day - late[0].due_date).days if late else 0
+
+    def repaid_on(self, day: date) -> Decimal:
+        """What the borrower repaid on ``day`` (the loan keeps only its last day of repayments)."""
+        return self.repaid_that_day if self.last_repaid_on == day else ZERO
+
+    def with_repayment(self, day: date, amount: Decimal) -> "Loan":
+        """The day's repaid total with ``amount`` added (a repayment's allocation calls it)."""
+        return replace(self, last_repaid_on=day, repaid_that_day=self.repaid_on(day) + amount)
+
+    def classified(self, day: date, loan_class: LoanClass, days_past_due: int) -> "Loan":
+        """The day end's class and days past due; a change of class is kept in ``class_history``."""
+        history = self.class_history
+        if loan_class is not self.loan_class:
+            history = history + (ClassChange(day, self.loan_class, loan_class, days_past_due),)
+        return replace(self, loan_class=loan_class, dpd_at_close=days_past_due, class_history=history)
 
     def period_start(self, installment: Installment) -> date:
         """The day the installment's period begins (the previous due date, or the start)."""
@@ -247,6 +265,16 @@ class Loan:
             accrued_through=accrual.day if self.accrued_through is None else max(self.accrued_through, accrual.day),
             version=self.version + 1,
         )
+
+
+@dataclass(frozen=True)
+class ClassChange:
+    """A change of the loan's five-tier class by the day end of ``day``."""
+
+    day: date
+    before: LoanClass
+    after: LoanClass
+    days_past_due: int
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ def allocate(loan: Loan, amount: Decimal, day: date) -> Allocation:
     by_funder = split(principal, outstanding, caps=dict(outstanding))
     written_back = loan.interest_receivable - from_receivable if settled else ZERO
     after = replace(
-        loan,
+        loan.with_repayment(day, amount),
         installments=installments,
         funders=tuple(replace(f, outstanding=f.outstanding - by_funder[f.funder]) for f in loan.funders),
         interest_receivable=loan.interest_receivable - from_receivable - written_back,

@@ -8,7 +8,8 @@ pk                              sk                              attributes
 ==============================  ==============================  =============================================
 ``LOAN#<loan id>``              ``LOAN``                        ``document`` (the loan: schedule, paid amounts,
                                                                 receivables), ``version``, ``status``,
-                                                                ``branch_status``, ``payment``, ``contract``
+                                                                ``branch_status``, ``payment``, ``contract``,
+                                                                ``borrower`` (sealed)
 ``LOAN#<loan id>``              ``REPAYMENT#<partner's no>``    ``fingerprint`` (of the request), ``answer``
                                                                 (the allocation), ``posting_id``
 ``EVENTS#<partner id>``         ``<time>#<event id>``           ``event`` (what the partner polls), TTL
@@ -38,7 +39,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import resources, settings
 from chalicelib.domain.classification import LoanClass
 from chalicelib.domain.ledger import Posting
-from chalicelib.domain.loan import FunderShare, Installment, Loan, LoanStatus, PrepaymentMode, PrepaymentPolicy
+from chalicelib.domain.loan import ClassChange, FunderShare, Installment, Loan, LoanStatus, PrepaymentMode, PrepaymentPolicy
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.schedule import RepaymentMethod
 from chalicelib.persistence import ledger
@@ -73,6 +74,7 @@ class LoanItem(LazyModel):
     payment_state = UnicodeAttribute(null=True)  # the payment's state again, for conditions
     settled_on = UnicodeAttribute(null=True)  # the day a loan was settled (the day end closes its collection case)
     contract = JSONAttribute(null=True)  # the signed contract's number and hashes
+    borrower = JSONAttribute(null=True)  # name and ID number, sealed (pii_vault, context loan_id): the credit report's
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_branch_status = ByBranchStatus()
@@ -141,6 +143,9 @@ def to_document(loan: Loan) -> dict[str, Any]:
         "partner_application_no": loan.partner_application_no,
         "loan_class": loan.loan_class.value,
         "dpd_at_close": loan.dpd_at_close,
+        "last_repaid_on": loan.last_repaid_on.isoformat() if loan.last_repaid_on else None,
+        "repaid_that_day": money(loan.repaid_that_day),
+        "class_history": [[c.day.isoformat(), c.before.value, c.after.value, c.days_past_due] for c in loan.class_history],
         "version": loan.version,
     }
 
@@ -174,6 +179,11 @@ def from_document(doc: dict[str, Any]) -> Loan:
         partner_application_no=doc.get("partner_application_no"),
         loan_class=LoanClass(doc.get("loan_class") or LoanClass.NORMAL.value),
         dpd_at_close=int(doc.get("dpd_at_close") or 0),
+        last_repaid_on=date.fromisoformat(doc["last_repaid_on"]) if doc.get("last_repaid_on") else None,
+        repaid_that_day=D(doc.get("repaid_that_day") or "0.00"),
+        class_history=tuple(
+            ClassChange(date.fromisoformat(day), LoanClass(before), LoanClass(after), int(dpd)) for day, before, after, dpd in doc.get("class_history") or ()
+        ),
         version=int(doc["version"]),
     )
 
@@ -295,8 +305,11 @@ def _run(write: Any) -> None:
             raise
 
 
-def book(loan: Loan, posting: Posting, now: datetime, payment: dict[str, Any], contract: dict[str, Any] | None) -> None:
-    """Record a new loan and its disbursement posting; ``AlreadyExists`` when it is booked already."""
+def book(
+    loan: Loan, posting: Posting, now: datetime, payment: dict[str, Any], contract: dict[str, Any] | None, borrower: dict[str, Any] | None = None
+) -> None:
+    """Record a new loan and its disbursement posting; ``AlreadyExists`` when it is booked already.
+    ``borrower``: the borrower's name and ID number as ``pii_vault.seal`` made them (context: the loan id)."""
     stamp = now.isoformat()
 
     def write(tx: TransactWrite) -> None:
@@ -304,7 +317,7 @@ def book(loan: Loan, posting: Posting, now: datetime, payment: dict[str, Any], c
             LoanItem(
                 _key(loan.loan_id), "LOAN", loan_id=loan.loan_id, application_id=loan.application_id, partner_id=loan.partner_id,
                 branch_code=loan.branch_code, status=loan.status.value, branch_status=branch_status(loan.branch_code, loan.status),
-                version=loan.version, document=to_document(loan), payment=payment, payment_state=payment["state"], contract=contract, created_at=stamp, updated_at=stamp,
+                version=loan.version, document=to_document(loan), payment=payment, payment_state=payment["state"], contract=contract, borrower=borrower, created_at=stamp, updated_at=stamp,
             ),
             condition=LoanItem.pk.does_not_exist(),
         )

@@ -5,6 +5,8 @@ key                                            what
 =============================================  ==============================================
 ``credit-reports/<branch>/<day>.sealed.json``  a branch's credit-bureau file of the day, sealed
                                                (it holds names and ID numbers)
+``credit-reports/parts/<day>/<run>/<branch>/``  the day end's parts of it, one per segment chunk
+                                               (sealed; expired after ``PARTS_EXPIRE_DAYS``)
 ``reconciliation/inbound/<partner>/<day>.csv``  the partner's file of its day (uploaded by the
                                                partner through a presigned link; S3 event)
 ``reconciliation/reports/<partner>/<day>.csv``  the reconciliation report of that day
@@ -65,6 +67,12 @@ def get(key: str) -> bytes | None:
         return s3.get_object(Bucket=bucket_name(), Key=key)["Body"].read()
     except s3.exceptions.NoSuchKey:
         return None
+
+
+def keys(prefix: str) -> list[str]:
+    """The keys under ``prefix``, in key order (ListObjectsV2, every page)."""
+    pages = client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket_name(), Prefix=prefix)
+    return [o["Key"] for page in pages for o in page.get("Contents", ())]
 
 
 def upload_link(key: str, seconds: int) -> dict[str, Any]:

@@ -119,6 +119,15 @@ def _payee(item: Any) -> Payee:
     return Payee(card_number=personal["card_number"], account_name=personal["name"], bank_name=item.application["account"]["bank_name"])
 
 
+def _borrower(item: Any, loan_id: str) -> dict[str, Any]:
+    """The borrower's name and ID number sealed for the loan (the day end's credit-bureau record)."""
+    from chalicelib.persistence import pii_vault
+    from chalicelib.usecases.contracting import personal_data
+
+    personal = personal_data(item)
+    return pii_vault.seal({"name": personal["name"], "id_number": personal["id_number"]}, {"loan_id": loan_id})
+
+
 def _new_loan(item: Any, day: date) -> Loan:
     offer = item.offer
     product = config_repository.product(item.product_code)
@@ -315,7 +324,10 @@ def disburse(application_id: str, give_up: bool = False, port: PaymentGateway | 
             return _finish_failed(item, check.reason or "CARD_INVALID", None, now)
         loan = _new_loan(item, config_repository.business_date())
         try:
-            loans.book(loan, accounting.disbursement(loan, loan.start_date), now, {"payment_id": payment_id(loan_id), "state": NEW, "queries": 0}, _contract(item))
+            loans.book(
+                loan, accounting.disbursement(loan, loan.start_date), now, {"payment_id": payment_id(loan_id), "state": NEW, "queries": 0},
+                _contract(item), _borrower(item, loan_id),
+            )
         except loans.AlreadyExists:
             pass  # a concurrent run booked it
         record = loans.record(loan_id)

@@ -377,3 +377,10 @@ def test_the_back_office_is_iam_authorised_and_the_partner_api_is_not(stack):
             else:
                 assert secured == [], (path, method)
     assert api["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+@pytest.mark.parametrize("bucket", [b for b in resources.BUCKETS if b.expire], ids=lambda b: b.id)
+def test_a_bucket_s_expiring_prefixes_have_their_lifecycle_rules(stack, bucket):
+    rules = stack.props(stack.logical_id(bucket))["LifecycleConfiguration"]["Rules"]
+    assert {(r["Prefix"], r["ExpirationInDays"], r["Status"]) for r in rules} == {(p, d, "Enabled") for p, d in bucket.expire}
+    assert all(r["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1 for r in rules)

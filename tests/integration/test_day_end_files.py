@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from chalicelib.domain import credit_report
 from chalicelib.domain.reconciliation import Row, render_partner_file
 from chalicelib.persistence import config_repository, loans, reports, risk
-from chalicelib.usecases import credit_reporting, loan_servicing, reconciling
+from chalicelib.usecases import credit_reporting, loan_day_end, loan_servicing, reconciling
 from tests.integration.test_loans_api import SEQUENCE, disbursed
 from tests.support.applications import person
 from tests.support.aws import BUSINESS_DATE
@@ -22,17 +22,48 @@ from tests.support.signing import signed_headers
 def test_a_branch_s_credit_file_lists_its_loans_and_is_sealed_at_rest(aws):
     loan_id = disbursed()
     loan = loans.get(loan_id)
-    written = credit_reporting.write_branch_report(loan.branch_code, BUSINESS_DATE)
-    assert written["records"] == 1
-    stored = reports.get(reports.credit_report_key(loan.branch_code, BUSINESS_DATE))
+    closed = loan_day_end.close_segment(BUSINESS_DATE, 0, 1, "run-1")  # the day end's close writes the branch's part ...
+    assert closed["reported"] == 1 and not closed["more"]
+    [part] = reports.keys(loan_day_end.part_prefix(BUSINESS_DATE, "run-1", loan.branch_code))
+    written = credit_reporting.write_branch_report(loan.branch_code, BUSINESS_DATE, "run-1")  # ... and the file is assembled
+    assert (written["records"], written["parts"]) == (1, 1)
     raw = person(SEQUENCE)["applicant"]  # the person disbursed() lends to
-    assert raw["id_number"].encode() not in stored and raw["name"].encode("utf-8") not in stored  # sealed at rest
+    for key in (part, reports.credit_report_key(loan.branch_code, BUSINESS_DATE)):
+        stored = reports.get(key)
+        assert raw["id_number"].encode() not in stored and raw["name"].encode("utf-8") not in stored  # sealed at rest, parts too
+    assert raw["id_number"].encode() not in json.dumps(loans.record(loan_id).borrower).encode()  # and the loan's copy
     unsealed = credit_reporting.read_branch_report(loan.branch_code, BUSINESS_DATE)
     assert raw["id_number"].encode() in unsealed  # ... and the bureau's upload job gets the borrower's number
     report = credit_report.parse(unsealed)
     [record] = report.records
     assert record.account_id == loan_id and record.event.value == "NEW" and record.outstanding_principal == loan.amount
-    assert credit_reporting.write_branch_report(loan.branch_code, BUSINESS_DATE)["sha256"] == written["sha256"]  # again: the same file
+    assert (record.borrower_name, record.id_number) == (raw["name"], raw["id_number"])
+    assert credit_reporting.write_branch_report(loan.branch_code, BUSINESS_DATE, "run-1")["sha256"] == written["sha256"]  # again: the same file
+
+
+def test_a_chunked_segment_reports_each_loan_once_and_a_new_run_only_its_own_parts(aws, monkeypatch):
+    """Chunks of 2 loans: the cursor carries on where a chunk stopped; a re-run of the day (a new run
+    name) skips what was closed yet reports every loan again, under its own parts only."""
+    ids = [disbursed(sequence) for sequence in (452, 453, 454, 455, 456)]  # people the review approves
+    branch = loans.get(ids[0]).branch_code
+    monkeypatch.setenv("DAY_END_LOANS_PER_CALL", "2")
+    state: dict = {}
+    calls = 0
+    while True:
+        calls += 1
+        state = loan_day_end.close_segment(BUSINESS_DATE, 0, 1, "run-1", cursor=state.get("cursor"), chunk=state.get("chunk", 0), so_far=state)
+        if not state["more"]:
+            break
+    assert (calls, state["chunk"]) == (3, 3) and (state["loans"], state["accrued"], state["reported"]) == (5, 5, 5)
+    written = credit_reporting.write_branch_report(branch, BUSINESS_DATE, "run-1")
+    assert (written["records"], written["parts"]) == (5, 3)  # a part a chunk: 2 + 2 + 1 loans
+    monkeypatch.setenv("DAY_END_LOANS_PER_CALL", "0")
+    again = loan_day_end.close_segment(BUSINESS_DATE, 0, 1, "run-2")
+    assert (again["loans"], again["skipped"], again["accrued"], again["reported"]) == (5, 5, 0, 5)
+    rewritten = credit_reporting.write_branch_report(branch, BUSINESS_DATE, "run-2")
+    assert (rewritten["records"], rewritten["parts"], rewritten["sha256"]) == (5, 1, written["sha256"])
+    report = credit_report.parse(credit_reporting.read_branch_report(branch, BUSINESS_DATE))
+    assert sorted(r.account_id for r in report.records) == sorted(ids)
 
 
 def _file_with_breaks(loan_id: str, repaid_no: str, repaid: str) -> bytes:

@@ -45,3 +45,24 @@ def test_reclassify_is_never_better_than_either_rule_while_overdue(previous, day
         assert not worse(classify(days), result)
         assert previous is None or not worse(previous, result)
         assert result in (classify(days), previous)
+
+
+def test_a_loan_keeps_each_change_of_class_and_only_changes():
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from chalicelib.domain.loan import book
+    from chalicelib.domain.schedule import RepaymentMethod, build_schedule
+
+    day = date(2026, 1, 15)
+    schedule = build_schedule(Decimal("1200.00"), Decimal("0.12"), 3, RepaymentMethod.EQUAL_PRINCIPAL, day)
+    loan = book(loan_id="LN1", application_id="AP1", branch_code="BR_DONGCHENG", partner_id="P_DEMO", product_code="CONSUMER_STD",
+                customer_id="CU1", schedule=schedule, funders=[("BR_DONGCHENG", Decimal("1200.00"))])
+    same = loan.classified(day, LoanClass.NORMAL, 0)
+    assert same.class_history == ()
+    worse_ = same.classified(day + timedelta(days=40), LoanClass.SPECIAL_MENTION, 9)
+    back = worse_.classified(day + timedelta(days=45), LoanClass.NORMAL, 0)
+    assert [(c.before, c.after, c.days_past_due) for c in back.class_history] == [
+        (LoanClass.NORMAL, LoanClass.SPECIAL_MENTION, 9), (LoanClass.SPECIAL_MENTION, LoanClass.NORMAL, 0)
+    ]
+    assert (back.loan_class, back.dpd_at_close) == (LoanClass.NORMAL, 0)

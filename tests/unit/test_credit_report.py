@@ -20,6 +20,7 @@ from chalicelib.domain.credit_report import (
     CreditReportError,
     Personal,
     ReportEvent,
+    assemble,
     parse,
     render,
     reportable,
@@ -377,6 +378,41 @@ def test_any_records_round_trip(records, day):
     assert report.total_overdue_amount == sum((r.overdue_amount for r in records), Z)
 
 
+# -- assembled from the segments' parts ----------------------------------------------------------
+
+
+def part(records) -> str:
+    return "".join(r.line() + "\n" for r in sorted(records, key=lambda r: r.account_id))
+
+
+@settings(max_examples=100, deadline=None)
+@given(records=st.lists(records_strategy, max_size=12, unique_by=lambda r: r.account_id), cuts=st.lists(st.integers(0, 3), max_size=12))
+def test_parts_in_any_split_assemble_into_the_file_render_writes(records, cuts):
+    """However the loans fall into segments and chunks (parts, some empty), the file is the same bytes."""
+    groups: dict[int, list] = {i: [] for i in range(4)}
+    for r, i in zip(records, cuts + [0] * len(records)):
+        groups[i].append(r)
+    parts = [part(g) for g in groups.values()]
+    assert assemble("BR_DONGCHENG", INSTITUTION, DAY, parts) == render("BR_DONGCHENG", INSTITUTION, DAY, records)
+
+
+def test_an_account_in_two_parts_is_refused():
+    (a, b) = sample_records()
+    with pytest.raises(CreditReportError, match="more than once"):
+        assemble("BR_DONGCHENG", INSTITUTION, DAY, [part([a, b]), part([b])])
+
+
+def test_a_part_out_of_order_or_cut_is_refused():
+    (a, b) = sample_records()
+    lines = part([a, b]).splitlines(keepends=True)
+    with pytest.raises(CreditReportError, match="not sorted"):
+        assemble("BR_DONGCHENG", INSTITUTION, DAY, ["".join(reversed(lines))])
+    with pytest.raises(CreditReportError, match="end with LF"):
+        assemble("BR_DONGCHENG", INSTITUTION, DAY, [part([a, b])[:-1]])
+    with pytest.raises(CreditReportError, match="an account line"):
+        assemble("BR_DONGCHENG", INSTITUTION, DAY, [lines[0][:40] + "\n"])
+
+
 # -- the documented example ----------------------------------------------------------------------
 
 
@@ -396,3 +432,14 @@ def test_the_documented_example_is_a_valid_file_and_what_the_code_writes():
         record(settled.loan, day, repaid=settled.amount, who=Personal("王五", "11010519851231007X")),
     ]
     assert render("BR_DONGCHENG", "TEST0000000001", day, records) == example
+
+
+def test_the_loan_keeps_what_was_repaid_on_its_last_day_of_repayments():
+    """The credit record's amount repaid on T comes from the loan itself (no ledger read per loan)."""
+    day = date(2026, 2, 15)
+    once = allocate(loan(), D("100.00"), day).loan
+    twice = allocate(once, D("50.50"), day).loan
+    assert (once.repaid_on(day), twice.repaid_on(day), twice.repaid_on(day + ONE_DAY)) == (D("100.00"), D("150.50"), Z)
+    later = allocate(twice, D("10.00"), day + ONE_DAY).loan
+    assert (later.repaid_on(day), later.repaid_on(day + ONE_DAY)) == (Z, D("10.00"))
+    assert record(twice, day, repaid=twice.repaid_on(day)).amount_repaid == D("150.50")

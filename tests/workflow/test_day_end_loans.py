@@ -69,6 +69,8 @@ def test_an_unpaid_loan_accrues_every_day_falls_overdue_is_reclassified_warned_a
     assert sum(s["accrued"] for s in out["closed"]) == 1 and out["advanced"]["business_date"] == (due + timedelta(days=2)).isoformat()
     after = loans.get(loan_id)
     assert after.loan_class.value == "SPECIAL_MENTION" and after.accrued_through == due + timedelta(days=1)
+    [change] = after.class_history  # the change of class, kept with the loan
+    assert (change.day, change.before.value, change.after.value, change.days_past_due) == (due + timedelta(days=1), "NORMAL", "SPECIAL_MENTION", 1)
     kinds = {w["kind"] for w in risk.warnings(after.branch_code, due + timedelta(days=1))}
     assert {"FIRST_OVERDUE", "CLASS_DOWNGRADE"} <= kinds
     case = risk.open_case_of(loan_id)
@@ -123,6 +125,20 @@ def test_a_day_end_stopped_half_way_runs_again_and_does_nothing_twice(sfn, aws):
     warnings = risk.warnings(branch, day)
     assert len({w["warning_id"] for w in warnings}) == len(warnings)
     ledger.check(branch)
+
+
+def test_the_machine_closes_segments_in_chunks_and_reports_each_loan_once(sfn, aws, monkeypatch):
+    ids = [disbursed(), disbursed(452, partner_application_no="P-TWO"), disbursed(453, partner_application_no="P-THREE")]
+    monkeypatch.setenv("DAY_END_LOANS_PER_CALL", "1")  # every loan a call of its own: the segments loop
+    out = machine_closes(sfn, aws, BUSINESS_DATE)
+    assert sum(s["loans"] for s in out["closed"]) == sum(s["reported"] for s in out["closed"]) == 3
+    assert sum(s["chunks"] for s in out["closed"]) >= 3
+    assert [r["records"] for r in out["reported"]] == [3]  # BR_DONGCHENG's file: each loan once
+    from chalicelib.domain.credit_report import parse
+    from chalicelib.usecases.credit_reporting import read_branch_report
+
+    report = parse(read_branch_report("BR_DONGCHENG", BUSINESS_DATE))
+    assert sorted(r.account_id for r in report.records) == sorted(ids) and {r.event.value for r in report.records} == {"NEW"}
 
 
 def test_a_customer_with_two_overdue_loans_is_warned_once(sfn, aws):

@@ -83,3 +83,24 @@ def test_a_failing_step_is_caught_and_ends_in_day_end_failed(sfn, aws):
     history = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
     failure = next(e for e in history if e["type"] == "LambdaFunctionFailed" or e["type"] == "TaskFailed")
     assert "ValueError" in json.dumps(failure, default=str)
+
+
+def test_a_day_end_that_failed_is_run_again_by_the_next_firing_under_a_new_name(sfn, aws, monkeypatch):
+    from chalicelib.usecases import loan_day_end
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the loans table is unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(loan_day_end, "close_segment", broken)
+        first = app.start_day_end(load_event("schedule_start_day_end.json"), LambdaContext("start_day_end"))
+        assert wait_for_execution(sfn, first["execution_arn"])["status"] == "FAILED"
+    called = [i.function for i in aws.runtime.invocations]
+    assert "day_end_close_loans" in called and "advance_business_date" not in called
+    config_repository.clear_cache()
+    assert config_repository.business_date() == BUSINESS_DATE  # not advanced
+    second = app.start_day_end(load_event("schedule_start_day_end.json"), LambdaContext("start_day_end"))
+    assert (second["business_date"], second["run"]) == ("2026-11-23", 2) and second["execution_arn"].endswith(":day-end-2026-11-23-run2")
+    assert wait_for_execution(sfn, second["execution_arn"])["status"] == "SUCCEEDED"
+    config_repository.clear_cache()
+    assert config_repository.business_date().isoformat() == "2026-11-24"
