@@ -8,14 +8,17 @@ partner API's pydantic models, and the API never loads the day end).
 from __future__ import annotations
 
 from aws_lambda_powertools.logging import correlation_paths
-from chalice import Chalice, ConvertToMiddleware, IAMAuthorizer
+from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib import observability
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import APP_NAME
 
 app = Chalice(app_name=APP_NAME)
-operators = IAMAuthorizer()  # the back office: IAM principals on AWS (a local login on the local stack)
+# The back office: operators of the Cognito user pool, who sign in at /backoffice/session and send their
+# id token as a bearer token; the app verifies it on every route (chalicelib/usecases/operator_auth.py),
+# on AWS and locally alike, so API Gateway authorises nothing itself.
+operators = None
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(observability.capture_lambda_handler))
@@ -189,14 +192,117 @@ def config_history():
 
 
 # -- back office: identity and session (console) ------------------------------------------------
+@app.route("/backoffice/session", methods=["POST"], authorizer=operators)
+def sign_in_operator():
+    from chalicelib.api import backoffice_session, http
+
+    return http.answer(lambda: backoffice_session.sign_in(app.current_request))
+
+
+@app.route("/backoffice/me", methods=["GET"], authorizer=operators)
+def current_operator():
+    from chalicelib.api import backoffice_session, http
+
+    return http.answer(lambda: backoffice_session.me(app.current_request))
 # (end of identity routes)
 
 
 # -- back office: dashboard, applications, loans ------------------------------------------------
+@app.route("/backoffice/dashboard", methods=["GET"], authorizer=operators)
+def backoffice_dashboard():
+    from chalicelib.api import backoffice_inquiries, http
+
+    return http.answer(lambda: backoffice_inquiries.get_dashboard(app.current_request))
+
+
+@app.route("/backoffice/applications", methods=["GET"], authorizer=operators)
+def backoffice_applications():
+    from chalicelib.api import backoffice_inquiries, http
+
+    return http.answer(lambda: backoffice_inquiries.list_applications(app.current_request))
+
+
+@app.route("/backoffice/applications/{application_id}", methods=["GET"], authorizer=operators)
+def backoffice_application(application_id):
+    from chalicelib.api import backoffice_inquiries, http
+
+    return http.answer(lambda: backoffice_inquiries.get_application(app.current_request, application_id))
+
+
+@app.route("/backoffice/loans", methods=["GET"], authorizer=operators)
+def backoffice_loans():
+    from chalicelib.api import backoffice_inquiries, http
+
+    return http.answer(lambda: backoffice_inquiries.list_loans(app.current_request))
+
+
+@app.route("/backoffice/loans/{loan_id}", methods=["GET"], authorizer=operators)
+def backoffice_loan(loan_id):
+    from chalicelib.api import backoffice_inquiries, http
+
+    return http.answer(lambda: backoffice_inquiries.get_loan(app.current_request, loan_id))
+
+
+@app.route("/backoffice/loans/{loan_id}/postings", methods=["GET"], authorizer=operators)
+def backoffice_loan_postings(loan_id):
+    from chalicelib.api import backoffice_inquiries, http
+
+    return http.answer(lambda: backoffice_inquiries.list_loan_postings(app.current_request, loan_id))
+
+
 # (end of dashboard, applications, loans routes)
 
 
 # -- back office: reconciliation, collections, warnings, products ---------------------------------
+@app.route("/backoffice/reconciliation", methods=["GET"], authorizer=operators)
+def backoffice_reconciliation_days():
+    from chalicelib.api import backoffice_risk, http
+
+    return http.answer(lambda: backoffice_risk.reconciliation_days(app.current_request))
+
+
+@app.route("/backoffice/reconciliation/{partner_id}/{day}", methods=["GET"], authorizer=operators)
+def backoffice_reconciliation_report(partner_id, day):
+    from chalicelib.api import backoffice_risk, http
+
+    return http.answer(lambda: backoffice_risk.reconciliation_report(app.current_request, partner_id, day))
+
+
+@app.route("/backoffice/collections", methods=["GET"], authorizer=operators)
+def backoffice_collections():
+    from chalicelib.api import backoffice_risk, http
+
+    return http.answer(lambda: backoffice_risk.collections(app.current_request))
+
+
+@app.route("/backoffice/warnings", methods=["GET"], authorizer=operators)
+def backoffice_warnings():
+    from chalicelib.api import backoffice_risk, http
+
+    return http.answer(lambda: backoffice_risk.warnings(app.current_request))
+
+
+@app.route("/backoffice/products", methods=["GET"], authorizer=operators)
+def backoffice_list_products():
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.list_products(app.current_request))
+
+
+@app.route("/backoffice/products/{product_code}", methods=["GET"], authorizer=operators)
+def backoffice_get_product(product_code):
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.get_product(app.current_request, product_code))
+
+
+@app.route("/backoffice/products/{product_code}", methods=["PUT"], authorizer=operators)
+def backoffice_put_product(product_code):
+    from chalicelib.api import backoffice_config, http
+
+    return http.answer(lambda: backoffice_config.put_product(app.current_request, product_code))
+
+
 # (end of reconciliation, collections, warnings, products routes)
 
 

@@ -27,6 +27,9 @@ class Access(str, Enum):
     START = "start"  # start executions of a state machine
     START_AND_CALLBACK = "start_and_callback"  # also answer its task tokens (SendTaskSuccess/Failure)
     CALLBACK = "callback"  # only answer task tokens of its executions
+    # Sign users in (InitiateAuth with a public app client) and check their tokens (the pool's
+    # published JWKS): public Cognito APIs, so no IAM action; only the pool's and client's ids.
+    SIGN_IN = "sign_in"
 
     def covers(self, needed: "Access") -> bool:
         """Whether this grant allows what ``needed`` names."""
@@ -113,6 +116,30 @@ class StateMachine:
 
 
 @dataclass(frozen=True)
+class UserPool:
+    """A Cognito user pool: the people who sign in. Their groups carry each one's role and branch
+    (the names are defined in ``chalicelib/domain/operator.py``); there is no self sign-up."""
+
+    id: str
+    env: str  # the pool's id ("<region>_<...>")
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class UserPoolClient:
+    """An app client of a user pool: no secret (a browser or the API signs in with it),
+    USER_PASSWORD_AUTH and refresh tokens; its id is the ``aud`` of the id tokens it gets."""
+
+    id: str
+    env: str  # the client's id
+    pool: str  # the UserPool.id
+    id_token_minutes: int = 60
+    refresh_token_hours: int = 12
+    read_attributes: tuple[str, ...] = ("name",)  # the claims its id tokens carry besides the groups
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Function:
     """A deployed Lambda function and the resources it uses."""
 
@@ -143,9 +170,14 @@ APPLICATIONS_TABLE = Table(
     id="applications",
     env="APPLICATIONS_TABLE_NAME",
     partition_key="pk",
-    indexes=(Index(name="by_branch_status", partition_key="branch_status", sort_key="updated_at"),),
-    description="Applications, and one idempotency item per partner application number. "
-    "by_branch_status: a branch's applications in one status (the manual review queue).",
+    indexes=(
+        Index(name="by_branch_status", partition_key="branch_status", sort_key="updated_at"),
+        Index(name="by_branch_day", partition_key="branch_day", sort_key="application_id", projection="KEYS_ONLY"),
+    ),
+    description="Applications, one idempotency item per partner application number, and the back office's "
+    "counters of each branch and day (see persistence/applications.py). by_branch_status: a branch's applications "
+    "in one status (the manual review queue); by_branch_day: a branch's applications received on one business day, "
+    "newest first (the back office's search); keys only, written once when an application is stored.",
 )
 
 CREDIT_REPORTS_TABLE = Table(
@@ -296,10 +328,12 @@ LEDGER_TABLE = Table(
     indexes=(
         Index(name="by_branch_day", partition_key="branch_day", sort_key="posting_id"),
         Index(name="by_partner_day", partition_key="partner_day", sort_key="posting_id"),
+        Index(name="by_loan", partition_key="loan_id", sort_key="posted_at"),
     ),
     description="The branches' double-entry ledger: immutable postings (one per business event) and each "
     "account's debit and credit totals. by_branch_day: a branch's postings of one business day; by_partner_day "
-    "(sparse): a partner's disbursements, their reversals and repayments of one day (T+1 reconciliation).",
+    "(sparse): a partner's disbursements, their reversals and repayments of one day (T+1 reconciliation); "
+    "by_loan (sparse: postings only): a loan's postings in time order (the back office's loan detail).",
 )
 
 RISK_TABLE = Table(
@@ -344,6 +378,23 @@ REPORTS_BUCKET = Bucket(
     expire=(("credit-reports/parts/", 7),),  # the day end's parts of the credit-bureau files, once assembled
 )
 
+OPERATOR_POOL = UserPool(
+    id="operators",
+    env="OPERATOR_USER_POOL_ID",
+    description="Back-office operators: one role group (role-PLATFORM, role-REVIEWER, ...) and, but for platform "
+    "operators, one branch group (branch-BR_DONGCHENG, ...) each. Administrators create the users; nobody signs up.",
+)
+
+CONSOLE_CLIENT = UserPoolClient(
+    id="console",
+    env="OPERATOR_USER_POOL_CLIENT_ID",
+    pool="operators",
+    description="The back-office console's sign-in (POST /backoffice/session): no secret, USER_PASSWORD_AUTH and refresh.",
+)
+
+USER_POOLS: tuple[UserPool, ...] = (OPERATOR_POOL,)
+USER_POOL_CLIENTS: tuple[UserPoolClient, ...] = (CONSOLE_CLIENT,)
+
 PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIALS, SIGNING_CREDENTIALS, PAYMENT_CREDENTIALS)
 BUCKETS: tuple[Bucket, ...] = (ARCHIVE_BUCKET, REPORTS_BUCKET)
 STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE, ORIGINATION_MACHINE)
@@ -367,6 +418,9 @@ FUNCTIONS: tuple[Function, ...] = (
             "loans": Access.READ_WRITE,  # repayments, loan and schedule views, the partners' event feed
             "ledger": Access.READ_WRITE,  # ... each repayment's posting
             "reports": Access.READ_WRITE,  # presigned uploads of partners' reconciliation files, and their reports
+            "risk": Access.READ,  # the back office's loan detail: its collection cases
+            "operators": Access.SIGN_IN,  # the back office signs operators in and checks their id tokens
+            "console": Access.SIGN_IN,
         },
         description="The partner REST API and the back-office API.",
     ),
@@ -524,9 +578,12 @@ COMMON_ENV: tuple[str, ...] = (
 )
 
 
-def all_resources() -> dict[str, Table | Key | ParameterTree | StateMachine | Bucket]:
-    found: dict[str, Table | Key | ParameterTree | StateMachine | Bucket] = {}
-    for group in (TABLES, KEYS, PARAMETER_TREES, STATE_MACHINES, BUCKETS):
+Resource = Table | Key | ParameterTree | StateMachine | Bucket | UserPool | UserPoolClient
+
+
+def all_resources() -> dict[str, Resource]:
+    found: dict[str, Resource] = {}
+    for group in (TABLES, KEYS, PARAMETER_TREES, STATE_MACHINES, BUCKETS, USER_POOLS, USER_POOL_CLIENTS):
         for resource in group:
             if resource.id in found:
                 raise ValueError(f"resource id {resource.id!r} declared twice")

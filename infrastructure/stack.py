@@ -1,10 +1,18 @@
 """The platform's CloudFormation stack, built only from ``chalicelib/resources.py``.
 
-Every table, key, parameter tree, bucket, state machine and function comes from a
-loop over the declarations, so a new declaration needs no edit here. Each function
-gets its own role granting exactly what ``Function.uses`` says, and exactly the
-environment variables of the resources it uses (``resources.env_for``) plus the
-common ones of ``.chalice/config.json``.
+Every table, key, parameter tree, bucket, user pool, app client, state machine and
+function comes from a loop over the declarations, so a new declaration needs no edit
+here. Each function gets its own role granting exactly what ``Function.uses`` says, and
+exactly the environment variables of the resources it uses (``resources.env_for``) plus
+the common ones of ``.chalice/config.json``.
+
+The back-office console (``console/``) is a static site: a private S3 bucket read by a
+CloudFront distribution through origin access control, whose ``/backoffice/*`` behaviour
+goes to the REST API, so the console and the API share one origin (no CORS). Operators
+sign in at ``/backoffice/session`` against the operators' user pool (a group per role,
+and per branch: the branches of ``-c branches=BR_A,BR_B``, else of
+``config/sample/branches.json``; a branch added later gets its group with
+``aws cognito-idp create-group --group-name branch-<code>``).
 """
 from __future__ import annotations
 
@@ -15,11 +23,15 @@ from typing import Callable
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk.aws_stepfunctions import CfnStateMachine
 from chalice.cdk import Chalice
 from chalice.config import Config
@@ -28,7 +40,8 @@ from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib import resources
-from chalicelib.resources import APP_NAME, Access, Bucket, Key, ParameterTree, StateMachine, Table
+from chalicelib.domain.operator import branch_group, role_groups
+from chalicelib.resources import APP_NAME, Access, Bucket, Key, ParameterTree, StateMachine, Table, UserPool, UserPoolClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +76,9 @@ ACTIONS: dict[tuple[type, Access], tuple[str, ...]] = {
     # Task tokens are answered on the executions of the machine.
     (StateMachine, Access.CALLBACK): ("states:SendTaskSuccess", "states:SendTaskFailure"),
     (StateMachine, Access.START_AND_CALLBACK): ("states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"),
+    # InitiateAuth with a public app client and the pool's published keys need no IAM permission.
+    (UserPool, Access.SIGN_IN): (),
+    (UserPoolClient, Access.SIGN_IN): (),
 }
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 # What Step Functions needs to deliver a state machine's logs and traces.
@@ -274,6 +290,84 @@ def build_state_machine(scope: cdk.Stack, stage: str, machine: StateMachine, fun
     return Built(created.attr_arn, [created.attr_arn])
 
 
+def build_user_pool(scope: cdk.Stack, stage: str, pool: UserPool, branch_codes: list[str]) -> Built:
+    """Administrators create the users (no sign-up, no self-service recovery); usernames are
+    case-insensitive; a strong password; the standard ``name`` attribute is required. A group per
+    role and per branch (``chalicelib/domain/operator.py`` names them). MFA stays off until the
+    console can answer Cognito's MFA challenge."""
+    created = cognito.UserPool(
+        scope,
+        pascal(pool.id) + "UserPool",
+        user_pool_name=physical_name(stage, pool.id),
+        self_sign_up_enabled=False,
+        sign_in_aliases=cognito.SignInAliases(username=True),
+        sign_in_case_sensitive=False,
+        standard_attributes=cognito.StandardAttributes(fullname=cognito.StandardAttribute(required=True, mutable=True)),
+        password_policy=cognito.PasswordPolicy(
+            min_length=12, require_lowercase=True, require_uppercase=True, require_digits=True, require_symbols=False,
+            temp_password_validity=cdk.Duration.days(3),
+        ),
+        mfa=cognito.Mfa.OFF,
+        account_recovery=cognito.AccountRecovery.NONE,
+        deletion_protection=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    for group in (*role_groups(), *(branch_group(code) for code in branch_codes)):
+        cognito.CfnUserPoolGroup(
+            scope,
+            pascal(pool.id) + pascal(group) + "Group",
+            user_pool_id=created.user_pool_id,
+            group_name=group,
+            description=f"Back-office operators: {group}",
+        )
+    cdk.CfnOutput(scope, pascal(pool.id) + "UserPoolId", value=created.user_pool_id)
+    return Built(created.user_pool_id, [created.user_pool_arn], created)
+
+
+# The claims an app client's id tokens may carry: declared attribute name -> CDK's standard attribute.
+_STANDARD_ATTRIBUTES = {"name": "fullname", "email": "email", "phone_number": "phone_number", "preferred_username": "preferred_username"}
+
+
+def build_user_pool_client(scope: cdk.Stack, stage: str, app_client: UserPoolClient, pool: cognito.UserPool) -> Built:
+    """No secret; USER_PASSWORD_AUTH and refresh tokens (CDK adds ALLOW_REFRESH_TOKEN_AUTH); no
+    OAuth (no hosted UI); unknown users answer as a wrong password; tokens can be revoked."""
+    created = pool.add_client(
+        pascal(app_client.id) + "Client",
+        user_pool_client_name=physical_name(stage, app_client.id),
+        generate_secret=False,
+        auth_flows=cognito.AuthFlow(user_password=True),
+        disable_o_auth=True,
+        prevent_user_existence_errors=True,
+        enable_token_revocation=True,
+        id_token_validity=cdk.Duration.minutes(app_client.id_token_minutes),
+        access_token_validity=cdk.Duration.minutes(app_client.id_token_minutes),
+        refresh_token_validity=cdk.Duration.hours(app_client.refresh_token_hours),
+        read_attributes=cognito.ClientAttributes().with_standard_attributes(
+            **{_STANDARD_ATTRIBUTES[name]: True for name in app_client.read_attributes}
+        ),
+        write_attributes=cognito.ClientAttributes(),
+    )
+    cdk.CfnOutput(scope, pascal(app_client.id) + "UserPoolClientId", value=created.user_pool_client_id)
+    return Built(created.user_pool_client_id, [pool.user_pool_arn], created)
+
+
+def branch_codes(scope: Construct) -> list[str]:
+    """The branches that get an operators' group: ``-c branches=BR_A,BR_B``, else the sample's."""
+    given = scope.node.try_get_context("branches")
+    if given:
+        return sorted({code.strip() for code in str(given).split(",") if code.strip()})
+    sample = json.loads((ROOT / "config" / "sample" / "branches.json").read_text(encoding="utf-8"))
+    return sorted(raw["branch_code"] for raw in sample)
+
+
+CONSOLE_DIR = ROOT / "console"
+
+
+def console_config(stage: str, branches: list[str]) -> dict[str, object]:
+    """The console's ``config.json``: nothing secret. The API is on the console's own origin."""
+    return {"stage": stage, "apiBase": "", "timeZone": "Asia/Shanghai", "defaultLanguage": "zh-CN", "branches": branches}
+
+
 BUILDERS: dict[type, Callable[..., Built]] = {
     Table: build_table,
     Key: build_key,
@@ -292,6 +386,13 @@ class PlatformStack(cdk.Stack):
             key = self.built[bucket.key].construct
             assert isinstance(key, kms.Key), f"bucket {bucket.id}: {bucket.key} is not a declared key"
             self.built[bucket.id] = build_bucket(self, stage, bucket, key, archive_retention_days(stage))
+        branches = branch_codes(self)
+        for pool in resources.USER_POOLS:
+            self.built[pool.id] = build_user_pool(self, stage, pool, branches)
+        for app_client in resources.USER_POOL_CLIENTS:
+            user_pool = self.built[app_client.pool].construct
+            assert isinstance(user_pool, cognito.UserPool), f"app client {app_client.id}: {app_client.pool} is not a declared user pool"
+            self.built[app_client.id] = build_user_pool_client(self, stage, app_client, user_pool)
 
         self.chalice = Chalice(self, "ChaliceApp", source_dir=str(ROOT), stage_config=chalice_settings(stage))
         self._check_functions_declared()
@@ -305,6 +406,82 @@ class PlatformStack(cdk.Stack):
                 self._notify(bucket, prefix, fn)
         for fn in resources.FUNCTIONS:
             self._configure_function(fn)
+        self._console(stage, branches)
+
+    def _console(self, stage: str, branches: list[str]) -> None:
+        """The console as a static site, and ``/backoffice/*`` to the API, on one CloudFront origin.
+
+        The bucket is private (CloudFront reads it through origin access control). The API
+        behaviour caches nothing an operator could see twice: its cache key includes the
+        ``Authorization`` header (so CloudFront forwards it) with TTLs of 0 (at most 1 s when an
+        answer asks for caching), and every other viewer header but ``Host`` goes to the API."""
+        bucket = s3.Bucket(
+            self,
+            "ConsoleBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        api_stage = chalice_settings(stage)["api_gateway_stage"]
+        api_domain = f"{self.chalice.get_resource('RestAPI').ref}.execute-api.{self.region}.{self.url_suffix}"
+        api_origin = origins.HttpOrigin(
+            api_domain,
+            origin_path=f"/{api_stage}",
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+        )
+        api_cache = cloudfront.CachePolicy(
+            self,
+            "ConsoleApiCachePolicy",
+            cache_policy_name=physical_name(stage, "backoffice-api"),
+            comment="The back-office API: keyed by the operator's token, not cached unless an answer asks (1 s at most)",
+            min_ttl=cdk.Duration.seconds(0),
+            default_ttl=cdk.Duration.seconds(0),
+            max_ttl=cdk.Duration.seconds(1),
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list("Authorization"),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "ConsoleDistribution",
+            comment=f"{APP_NAME} {stage} back-office console",
+            default_root_object="index.html",
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            ),
+            additional_behaviors={
+                "/backoffice/*": cloudfront.BehaviorOptions(
+                    origin=api_origin,
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                    cache_policy=api_cache,
+                    origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                ),
+            },
+        )
+        s3_deployment.BucketDeployment(
+            self,
+            "ConsoleDeployment",
+            destination_bucket=bucket,
+            sources=[
+                s3_deployment.Source.asset(str(CONSOLE_DIR)),
+                s3_deployment.Source.json_data("config.json", console_config(stage, branches)),
+            ],
+            distribution=distribution,
+            distribution_paths=["/*"],
+            prune=True,
+        )
+        cdk.CfnOutput(self, "ConsoleUrl", value=f"https://{distribution.distribution_domain_name}/")
 
     def _contract_shaped_gateway_errors(self) -> None:
         """Errors API Gateway answers itself (unknown route, throttling, a too large body, a
@@ -353,6 +530,7 @@ class PlatformStack(cdk.Stack):
         statements = [
             iam.PolicyStatement(actions=list(ACTIONS[(type(declared[rid]), access)]), resources=self.built[rid].arns)
             for rid, access in sorted(fn.uses.items())
+            if ACTIONS[(type(declared[rid]), access)]  # signing in with a public app client needs no IAM action
         ]
         statements.append(iam.PolicyStatement(actions=list(XRAY_WRITE), resources=["*"]))
         role = iam.Role(

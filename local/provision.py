@@ -1,8 +1,9 @@
 """Create the resources declared in ``chalicelib/resources.py`` in moto.
 
 The CDK stack builds the same declarations in AWS; here they become moto
-tables, keys, parameters, buckets, Lambda functions and state machines, so that the
-local stack and the tests run against exactly what the stack declares.
+tables, keys, parameters, buckets, the operators' user pool and its app client,
+Lambda functions and state machines, so that the local stack and the tests run
+against exactly what the stack declares.
 """
 from __future__ import annotations
 
@@ -144,6 +145,39 @@ def _bucket(s3: Any, bucket: resources.Bucket, name: str, region: str, key_id: s
         )
 
 
+def _user_pool(cognito: Any, pool: resources.UserPool, name: str) -> str:
+    """As the CDK stack builds it: administrators create the users, who sign in by username
+    (case-insensitive) with a strong password; a group per role (``chalicelib/domain/operator.py``).
+    Branch groups come with the branches (``local/seed.py``), as they are configuration."""
+    from chalicelib.domain.operator import role_groups
+
+    pool_id = cognito.create_user_pool(
+        PoolName=name,
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        UsernameConfiguration={"CaseSensitive": False},
+        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": True, "RequireLowercase": True, "RequireNumbers": True, "RequireSymbols": False}},
+        Schema=[{"Name": "name", "AttributeDataType": "String", "Mutable": True, "Required": True}],
+    )["UserPool"]["Id"]
+    for group in role_groups():
+        cognito.create_group(UserPoolId=pool_id, GroupName=group, Description=f"Back-office role {group}")
+    return pool_id
+
+
+def _user_pool_client(cognito: Any, client: resources.UserPoolClient, pool_id: str, name: str) -> str:
+    return cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=name,
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ReadAttributes=list(client.read_attributes),
+        IdTokenValidity=client.id_token_minutes,
+        AccessTokenValidity=client.id_token_minutes,
+        RefreshTokenValidity=client.refresh_token_hours,
+        TokenValidityUnits={"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "hours"},
+        PreventUserExistenceErrors="ENABLED",
+    )["UserPoolClient"]["ClientId"]
+
+
 def provision(stage: str, region: str) -> Provisioned:
     """Create every declared resource; return the environment the functions receive."""
     client = lambda service: boto3.client(service, region_name=region)  # noqa: E731
@@ -166,6 +200,12 @@ def provision(stage: str, region: str) -> Provisioned:
         env[bucket.env] = name
     for tree in resources.PARAMETER_TREES:
         env[tree.env] = f"/{APP_NAME}/{stage}{tree.path}"
+    cognito = client("cognito-idp")
+    pool_ids: dict[str, str] = {}
+    for pool in resources.USER_POOLS:
+        env[pool.env] = pool_ids[pool.id] = _user_pool(cognito, pool, physical_name(stage, pool.id))
+    for app_client in resources.USER_POOL_CLIENTS:
+        env[app_client.env] = _user_pool_client(cognito, app_client, pool_ids[app_client.pool], physical_name(stage, app_client.id))
 
     iam = client("iam")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}

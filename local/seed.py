@@ -1,4 +1,5 @@
-"""The sample configuration of the local stack: three partners (two with their own formats), three branches, product CONSUMER_STD.
+"""The sample configuration of the local stack: three partners (two with their own formats), three branches, product CONSUMER_STD,
+and the back-office operators as users of the operators' user pool (one per role and branch, with local passwords).
 
 Also each product's contract template (and a branch's own), and the signing credentials: a local CA
 whose root is the trust root, and a document-signing certificate and key per branch."""
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from chalicelib.domain.branch import Branch
+from chalicelib.domain.operator import Operator
 from chalicelib.domain.partner import Partner
 from chalicelib.domain.partner_mapping import load_mappings
 from chalicelib.domain.product import Product
@@ -25,16 +27,46 @@ SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample"
 LOCAL_SECRETS = {"P_DEMO": "demo-secret-change-me", "P_QIANHAI": "qianhai-secret-change-me", "P_XINGYUN": "xingyun-secret-change-me"}
 
 
-def operator_token(operator_id: str) -> str:
-    """The local stack's login token of an operator (on AWS, operators are IAM principals)."""
-    return f"local-{operator_id.replace('.', '-')}"
+def operator_password(operator_id: str) -> str:
+    """The local stack's password of a sample operator: deterministic, printed at start, local only
+    (on AWS an administrator creates each user, who sets their own password)."""
+    return f"LocalOnly-{operator_id}-1"
+
+
+def sample_operators() -> list[Operator]:
+    """``config/sample/operators.json``: one operator per role and branch."""
+    return [Operator.model_validate(raw) for raw in json.loads((SAMPLE / "operators.json").read_text(encoding="utf-8"))]
+
+
+def seed_operators(branches: Iterable[Branch]) -> None:
+    """A group per branch in the operators' user pool (the role groups come with the pool, see
+    ``local/provision.py``), and each sample operator as a user with a permanent password
+    (``operator_password``), their ``name``, and exactly the groups of their role and branch."""
+    from chalicelib import resources, settings
+    from chalicelib.aws_clients import client
+    from chalicelib.domain.operator import branch_group, groups_of
+
+    cognito = client("cognito-idp")
+    pool_id = settings.resource_env(resources.OPERATOR_POOL.id)
+    codes = {branch.branch_code for branch in branches}
+    for code in sorted(codes):
+        cognito.create_group(UserPoolId=pool_id, GroupName=branch_group(code), Description=f"Back-office staff of {code}")
+    for operator in sample_operators():
+        if operator.branch_code is not None and operator.branch_code not in codes:
+            raise ValueError(f"operator {operator.operator_id}: branch {operator.branch_code} is not a sample branch")
+        cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=operator.operator_id,
+            UserAttributes=[{"Name": "name", "Value": operator.name}],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=operator.operator_id, Password=operator_password(operator.operator_id), Permanent=True)
+        for group in groups_of(operator):
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=operator.operator_id, GroupName=group)
 
 
 def seed_review() -> None:
-    """Review policies (with branch overrides), scorecards and operators."""
-    from chalicelib.domain.operator import Operator
-    from chalicelib.usecases.operator_auth import token_key
-
+    """Review policies (with branch overrides), scorecards and funding."""
     for path in sorted((SAMPLE / "review_policies").glob("*.json")):
         config_repository.put_review_policy(json.loads(path.read_text(encoding="utf-8")))
     for path in sorted((SAMPLE / "review_policies" / "overrides").glob("*.json")):
@@ -43,9 +75,6 @@ def seed_review() -> None:
     for path in sorted((SAMPLE / "scorecards").glob("*.json")):
         config_repository.put_scorecard(path.stem, json.loads(path.read_text(encoding="utf-8")))
     seed_funding()
-    for raw in json.loads((SAMPLE / "operators.json").read_text(encoding="utf-8")):
-        operator = Operator.model_validate(raw)
-        config_repository.put_operator(f"OPERATOR_TOKEN#{token_key(operator_token(operator.operator_id))}", operator)
 
 
 # The local stack's simulated funders: the participating bank times out (so routing moves on).
@@ -123,6 +152,7 @@ def seed(business_date: date | None = None) -> dict[str, str]:
     for partner_id, secret in LOCAL_SECRETS.items():
         partner_secrets.put_secret(partner_id, secret)
     seed_review()
+    seed_operators(branches)
     seed_contract_templates()
     seed_signing(branches)
     config_repository.set_business_date(business_date or date.today())

@@ -1,7 +1,8 @@
 """``make serve``: the local stack in the foreground until Ctrl-C.
 
-Prints the API address, the AWS endpoint (for ``aws --endpoint-url``) and the
-local partner secret, logs each request and each state transition.
+Prints the API address, the AWS endpoint (for ``aws --endpoint-url``), the
+local partner secrets, the back-office console's address and the operators'
+local usernames and passwords; logs each request and each state transition.
 """
 from __future__ import annotations
 
@@ -19,12 +20,11 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def operators() -> dict[str, str]:
-    import json
+def operators() -> list[tuple[str, str, str]]:
+    """(username, password, role and branch) of each sample operator: local passwords, never used elsewhere."""
+    from local.seed import operator_password, sample_operators
 
-    from local.seed import SAMPLE, operator_token
-
-    return {o["operator_id"]: operator_token(o["operator_id"]) for o in json.loads((SAMPLE / "operators.json").read_text(encoding="utf-8"))}
+    return [(o.operator_id, operator_password(o.operator_id), f"{o.role.value} {o.branch_code or '(every branch)'}") for o in sample_operators()]
 
 
 def banner(stack: LocalStack) -> str:
@@ -34,8 +34,10 @@ def banner(stack: LocalStack) -> str:
         f"  AWS endpoint:  {stack.moto_url}   (aws --endpoint-url {stack.moto_url} dynamodb list-tables)",
         "  Partners (local secrets, never use them anywhere else):",
         *[f"    {partner}  secret={secret}" for partner, secret in stack.secrets.items()],
-        "  Back-office operators (local login: Authorization: Bearer <token>):",
-        *[f"    {operator:22s} token={token}" for operator, token in operators().items()],
+        f"  Back-office console: {stack.api_url}/console/",
+        "  Back-office operators (local passwords, never use them anywhere else; sign in at the console,",
+        '  or POST /backoffice/session {"username", "password"} and send "Authorization: Bearer <id_token>"):',
+        *[f"    {username:20s} password={password:34s} {what}" for username, password, what in operators()],
         "  Resources:",
         *[f"    {name}={value}" for name, value in sorted(stack.env.items())],
         "Press Ctrl-C to stop.",

@@ -4,16 +4,103 @@ The idempotency item ``IDEM#<partner>#<partner_application_no>`` holds the
 application id and the fingerprint of what the partner sent. Both items are
 put with ``attribute_not_exists`` in a single ``TransactWriteItems``, so of
 any number of concurrent duplicates exactly one application is created.
+
+What the back office reads
+--------------------------
+
+Besides ``ApplicationItem``'s attributes, an application carries
+(``TrackedApplication``):
+
+- ``received_on``, the business date when it was stored, and ``branch_day``
+  (``<branch>#<received_on>``), the key of the ``by_branch_day`` index: a
+  branch's applications of one day, newest first (the back office's search).
+  The index holds keys only and its keys never change, so it is written once,
+  when the application is stored, however often the application changes;
+- ``status_history``: ``[status, at]`` of every status it took, appended by
+  the change of status itself (the timeline, ``domain/application_history.py``).
+
+And the dashboard's counters, ``COUNTS#<branch>#<day>#s<shard>`` items of this
+table (``ApplicationCounts``): of the applications received on that business
+day, how many are in each status now and how many reviews approved and rejected
+them (``domain/dashboard.counted_moves``); and the loans disbursed on that day
+(how many, and their amount). Why counters: the dashboard is loaded often, and
+at a million applications a day counting them by a query would read every
+application of the day at each load; the counters are ``COUNTER_SHARDS`` items
+per branch and day, read in one ``BatchGetItem``. They are exact: a counter
+moves in the SAME transaction as what it counts (the application stored, or
+its status changed under the condition that it is still the status read), so a
+failed write counts nothing and a retried step that finds the status already
+changed counts nothing twice. They are split over shards (chosen by the
+application id) because an item takes about 1,000 writes a second and
+concurrent transactions on one item conflict; a day's figures are the sum of
+its shards. A change that conflicts is retried briefly.
 """
 from __future__ import annotations
 
+import hashlib
+import time
+from decimal import Decimal
+from typing import Any, Iterable
 
-from typing import Any
-
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.persistence.models import ApplicationItem, transaction_connection
+from chalicelib import resources
+from chalicelib.domain.application_status import ApplicationStatus
+from chalicelib.domain.dashboard import counted_moves
+from chalicelib.persistence.models import ApplicationItem, DecimalAttribute, LazyModel, declared_index, table_meta, transaction_connection
+
+COUNTER_SHARDS = 8
+CHANGE_ATTEMPTS = 8  # a change of status re-read and tried again when another change won, or it conflicted
+RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+
+class ByBranchDay(GlobalSecondaryIndex):
+    class Meta:
+        index_name = declared_index(resources.APPLICATIONS_TABLE, "by_branch_day")
+        projection = KeysOnlyProjection()
+
+    branch_day = UnicodeAttribute(hash_key=True)
+    application_id = UnicodeAttribute(range_key=True)
+
+
+class TrackedApplication(ApplicationItem):
+    """An application with what the back office reads (see the module's docstring)."""
+
+    _connection = None  # its own connection, whose schema knows by_branch_day
+    _bound_to = None
+
+    received_on = UnicodeAttribute(null=True)
+    branch_day = UnicodeAttribute(null=True)
+    status_history = ListAttribute(null=True)  # [[status, at], ...]
+    by_branch_day = ByBranchDay()
+
+
+class ApplicationCounts(LazyModel):
+    """One shard of a branch's counters of one business day (see the module's docstring)."""
+
+    Meta = table_meta(resources.APPLICATIONS_TABLE)
+
+    pk = UnicodeAttribute(hash_key=True)
+    RECEIVED = NumberAttribute(null=True)
+    REVIEWING = NumberAttribute(null=True)
+    MANUAL_REVIEW = NumberAttribute(null=True)
+    REJECTED = NumberAttribute(null=True)
+    ROUTING = NumberAttribute(null=True)
+    NO_FUNDER = NumberAttribute(null=True)
+    OFFERED = NumberAttribute(null=True)
+    SIGNING = NumberAttribute(null=True)
+    DISBURSING = NumberAttribute(null=True)
+    DISBURSED = NumberAttribute(null=True)
+    DISBURSEMENT_FAILED = NumberAttribute(null=True)
+    EXPIRED = NumberAttribute(null=True)
+    CANCELLED = NumberAttribute(null=True)
+    approved = NumberAttribute(null=True)  # reviews of the day's applications that approved
+    rejected = NumberAttribute(null=True)  # ... and that rejected
+    disbursed = NumberAttribute(null=True)  # loans disbursed ON the day (whenever received)
+    disbursed_amount = DecimalAttribute(null=True)
 
 
 def _idempotency_key(partner_id: str, partner_application_no: str) -> str:
@@ -24,9 +111,29 @@ def _key(application_id: str) -> str:
     return f"APP#{application_id}"
 
 
+def counter_key(branch_code: str, day: str, shard: int) -> str:
+    return f"COUNTS#{branch_code}#{day}#s{shard}"
+
+
+def _shard(application_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(application_id.encode("utf-8")).digest()[:4], "big") % COUNTER_SHARDS
+
+
+def branch_day(branch_code: str | None, day: str | None) -> str | None:
+    return f"{branch_code}#{day}" if branch_code and day else None
+
+
 def get(application_id: str) -> ApplicationItem | None:
     try:
         return ApplicationItem.get(_key(application_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def tracked(application_id: str) -> TrackedApplication | None:
+    """The application with its day and its statuses (``get`` gives the rest of the code what it uses)."""
+    try:
+        return TrackedApplication.get(_key(application_id), consistent_read=True)
     except DoesNotExist:
         return None
 
@@ -39,9 +146,25 @@ def find(partner_id: str, partner_application_no: str) -> ApplicationItem | None
         return None
 
 
+def _counter_updates(application_id: str, branch_code: str | None, by_day: dict[str, dict[str, Any]]) -> list[tuple[ApplicationCounts, list[Any]]]:
+    """The counter items to move (one per day: a transaction may touch an item once) and their ADDs."""
+    if not branch_code:
+        return []
+    shard = _shard(application_id)
+    updates = []
+    for day, moves in by_day.items():
+        actions = [getattr(ApplicationCounts, name).add(delta) for name, delta in moves.items() if delta]
+        if actions:
+            updates.append((ApplicationCounts(counter_key(branch_code, day, shard)), actions))
+    return updates
+
+
 def create(item: ApplicationItem) -> bool:
-    """Store a new application; False if its partner application number was taken meanwhile
-    (or a concurrent duplicate's transaction is in flight: the caller reads again)."""
+    """Store a new application (with its day, its first status and its count); False if its partner
+    application number was taken meanwhile (or a concurrent duplicate's transaction is in flight, or its
+    counter was busy: the caller reads again)."""
+    from chalicelib.persistence import config_repository
+
     item.pk = _key(item.application_id)
     claim = ApplicationItem(
         _idempotency_key(item.partner_id, item.partner_application_no),
@@ -51,10 +174,18 @@ def create(item: ApplicationItem) -> bool:
         fingerprint=item.fingerprint,
         created_at=item.created_at,
     )
+    received_on = config_repository.business_date().isoformat()
+    stored = TrackedApplication(**item.attribute_values)
+    stored.received_on = received_on
+    stored.branch_day = branch_day(item.branch_code, received_on)
+    stored.status_history = [[item.status, item.created_at]] if item.status else None
+    counters = _counter_updates(item.application_id, item.branch_code, {received_on: counted_moves(None, item.status)} if item.status else {})
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(claim, condition=ApplicationItem.pk.does_not_exist())
-            transaction.save(item, condition=ApplicationItem.pk.does_not_exist())
+            transaction.save(stored, condition=TrackedApplication.pk.does_not_exist())
+            for counter, actions in counters:
+                transaction.update(counter, actions=actions)
     except TransactWriteError as exc:
         reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
         if {"ConditionalCheckFailed", "TransactionConflict"} & set(reasons):
@@ -70,26 +201,118 @@ def branch_status(branch_code: str | None, status: str) -> str:
 def transition(application_id: str, to: str, allowed_from: set[str], now: str, **attributes: Any) -> ApplicationItem:
     """Move an application to status ``to`` (idempotent: already there is fine), setting ``attributes``.
 
-    Refuses (``StatusConflict``) a move from any status not in ``allowed_from``.
+    Refuses (``StatusConflict``) a move from any status not in ``allowed_from``. The move is made
+    under the condition that the status is still the one read, with its entry in the status history
+    and its counters, in one transaction (another change that won meanwhile: read again, decide again).
     """
-    item = get(application_id)
-    if item is None:
-        raise LookupError(application_id)
-    if item.status != to and item.status not in allowed_from:
-        raise StatusConflict(f"application {application_id} is {item.status}, not one of {sorted(allowed_from)}")
-    actions = [
-        ApplicationItem.status.set(to),
-        ApplicationItem.branch_status.set(branch_status(item.branch_code, to)),
-        ApplicationItem.updated_at.set(now),
+    for attempt in range(CHANGE_ATTEMPTS):
+        item = tracked(application_id)
+        if item is None:
+            raise LookupError(application_id)
+        if item.status == to:
+            return _set_in_place(item, to, allowed_from, now, attributes)
+        if item.status not in allowed_from:
+            raise StatusConflict(f"application {application_id} is {item.status}, not one of {sorted(allowed_from)}")
+        try:
+            _change(item, to, now, attributes)
+        except _StatusChanged:
+            continue
+        except _Busy:
+            time.sleep(0.02 * 2 ** min(attempt, 4))
+            continue
+        return item
+    raise StatusConflict(f"application {application_id} kept changing meanwhile")
+
+
+def _attribute_actions(attributes: dict[str, Any]) -> list[Any]:
+    return [
+        getattr(TrackedApplication, name).set(value) if value is not None else getattr(TrackedApplication, name).remove()
+        for name, value in attributes.items()
     ]
-    actions += [getattr(ApplicationItem, name).set(value) if value is not None else getattr(ApplicationItem, name).remove() for name, value in attributes.items()]
+
+
+def _set_in_place(item: TrackedApplication, to: str, allowed_from: set[str], now: str, attributes: dict[str, Any]) -> TrackedApplication:
+    """Already in ``to``: set the attributes (no change of status: nothing counted, nothing in the history)."""
+    actions = [
+        TrackedApplication.status.set(to),
+        TrackedApplication.branch_status.set(branch_status(item.branch_code, to)),
+        TrackedApplication.updated_at.set(now),
+        *_attribute_actions(attributes),
+    ]
     try:
-        item.update(actions=actions, condition=ApplicationItem.status.is_in(*(allowed_from | {to})))
+        item.update(actions=actions, condition=TrackedApplication.status.is_in(*(allowed_from | {to})))
     except UpdateError as exc:
         if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            raise StatusConflict(f"application {application_id} changed status meanwhile") from exc
+            raise StatusConflict(f"application {item.application_id} changed status meanwhile") from exc
         raise
     return item
+
+
+class _StatusChanged(Exception):
+    """The status is no longer the one read."""
+
+
+class _Busy(Exception):
+    """A transaction conflict or throttling: try again shortly."""
+
+
+def _disbursed(item: TrackedApplication, attributes: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The day a loan was disbursed on and what it adds to that day's counters."""
+    day = (attributes.get("disbursement") or {}).get("disbursed_on") or item.received_on
+    amount = (item.offer or {}).get("amount")
+    moves: dict[str, Any] = {"disbursed": 1}
+    if amount:
+        moves["disbursed_amount"] = Decimal(str(amount))
+    return day, moves
+
+
+def _counted(item: TrackedApplication, to: str, attributes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    by_day: dict[str, dict[str, Any]] = {}
+    if item.received_on:  # an application stored before it had a day is not counted
+        by_day[item.received_on] = counted_moves(item.status, to)
+    if to == ApplicationStatus.DISBURSED.value:
+        day, moves = _disbursed(item, attributes)
+        if day:
+            by_day[day] = {**by_day.get(day, {}), **moves}
+    return by_day
+
+
+def _change(item: TrackedApplication, to: str, now: str, attributes: dict[str, Any]) -> None:
+    """The change of status, its history entry and its counters in one transaction; then ``item`` as written."""
+    actions = [
+        TrackedApplication.status.set(to),
+        TrackedApplication.branch_status.set(branch_status(item.branch_code, to)),
+        TrackedApplication.updated_at.set(now),
+        TrackedApplication.status_history.set((TrackedApplication.status_history | []).append([[to, now]])),
+        *_attribute_actions(attributes),
+    ]
+    counters = _counter_updates(item.application_id, item.branch_code, _counted(item, to, attributes))
+    try:
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.update(TrackedApplication(item.pk), actions=actions, condition=TrackedApplication.status == item.status)
+            for counter, counter_actions in counters:
+                transaction.update(counter, actions=counter_actions)
+    except TransactWriteError as exc:
+        reasons = {r.code if r else None for r in (exc.cancellation_reasons or [])}
+        if "ConditionalCheckFailed" in reasons:
+            raise _StatusChanged() from exc
+        if reasons & RETRYABLE or getattr(exc, "cause_response_code", None) in RETRYABLE:
+            raise _Busy() from exc
+        raise
+    item.status, item.branch_status, item.updated_at = to, branch_status(item.branch_code, to), now
+    item.status_history = [*(item.status_history or []), [to, now]]
+    for name, value in attributes.items():
+        setattr(item, name, value)
+
+
+def counts(branch_codes: Iterable[str], day: str) -> dict[str, list[dict[str, Any]]]:
+    """Each branch's counter shards of ``day`` (those written so far), as plain dicts."""
+    keys = [counter_key(branch, day, shard) for branch in branch_codes for shard in range(COUNTER_SHARDS)]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for item in ApplicationCounts.batch_get(keys):
+        branch = item.pk.removeprefix("COUNTS#").rsplit("#", 2)[0]
+        found.setdefault(branch, []).append({name: value for name, value in item.attribute_values.items() if name != "pk"})
+    return found
 
 
 def queue(branch_code: str, status: str, limit: int = 50) -> list[ApplicationItem]:

@@ -15,7 +15,6 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import settings
 from chalicelib.domain.branch import Branch
-from chalicelib.domain.operator import Operator
 from chalicelib.domain.partner import Partner
 from chalicelib.domain.partner_mapping import PartnerMapping
 from chalicelib.domain.product import Product
@@ -271,15 +270,6 @@ def put_payment_simulator(document: dict[str, Any]) -> None:
     ConfigItem("SIMULATOR#PAYMENTS", "CURRENT", document=document).save()
 
 
-def operator(key: str) -> Operator | None:
-    """An operator by ``OPERATOR#<iam principal arn>`` or ``OPERATOR_TOKEN#<sha256 of a local token>``."""
-    return _cached(key, "PROFILE", lambda item: Operator.model_validate(item.document))
-
-
-def put_operator(key: str, op: Operator) -> None:
-    ConfigItem(key, "PROFILE", document=op.model_dump(mode="json")).save()
-
-
 def partner_mapping(partner_id: str) -> PartnerMapping | None:
     return _cached(f"MAPPING#{partner_id}", "CURRENT", lambda item: PartnerMapping.model_validate(item.document))
 
@@ -296,7 +286,7 @@ def put_partner(p: Partner) -> None:
 
 
 def put_product(p: Product) -> None:
-    ConfigItem(f"PRODUCT#{p.code}", "CURRENT", document=p.model_dump(mode="json")).save()
+    _put_next_version(f"PRODUCT#{p.code}", "CURRENT", p.model_dump(mode="json"))
 
 
 def put_branch(b: Branch) -> None:

@@ -1,6 +1,6 @@
 """Editable configuration, versioned, and its audit trail, written together in one transaction.
 
-Funders, a product's funding and branches are items of the config table with a
+Funders, products, a product's funding and branches are items of the config table with a
 ``version`` (a whole number; an item written before versions existed counts as
 version 1). ``write`` changes an item only at the version the caller read:
 
@@ -16,6 +16,10 @@ version 1). ``write`` changes an item only at the version the caller read:
 
 The seed's writes (``config_repository.put_funder`` and the like) move the
 version up too, but are not audited: the history is that of the back office.
+Not yet ``config_repository.put_product``: it overwrites the item without a
+version (which then counts as 1), so a product seeded again after back-office
+edits would be refused at every later edit (its audit record of version 2
+exists); it should use ``_put_next_version`` as ``put_funder`` does.
 
 Reads here are strongly consistent and never cached: an operator edits what is
 stored now. The cached reads of ``config_repository`` (routing) are cleared in
@@ -40,7 +44,8 @@ from chalicelib.persistence.models import ConfigItem, transaction_connection
 FUNDER = "FUNDER"
 FUNDING = "FUNDING"
 BRANCH = "BRANCH"
-KINDS = (FUNDER, FUNDING, BRANCH)
+PRODUCT = "PRODUCT"
+KINDS = (FUNDER, FUNDING, BRANCH, PRODUCT)
 AUDIT = "AUDIT"
 VERSION_DIGITS = 10
 MAX_ATTEMPTS = 5
@@ -60,7 +65,7 @@ class VersionConflict(Exception):
 
 @dataclass(frozen=True)
 class ConfigRef:
-    """One editable configuration item: ``FUNDER/<code>``, ``FUNDING/<product>`` or ``BRANCH/<code>``."""
+    """One editable configuration item: ``FUNDER/<code>``, ``FUNDING/<product>``, ``BRANCH/<code>`` or ``PRODUCT/<code>``."""
 
     kind: str
     code: str
@@ -88,6 +93,8 @@ class ConfigRef:
             return config_repository.FUNDERS, self.code
         if self.kind == FUNDING:
             return f"FUNDING#{self.code}", "CURRENT"
+        if self.kind == PRODUCT:
+            return f"PRODUCT#{self.code}", "CURRENT"
         return config_repository.BRANCHES, self.code
 
     @property
@@ -135,12 +142,23 @@ def read_kind(kind: str) -> list[Versioned]:
     return [Versioned(ConfigRef(kind, item.sk), item.document or {}, _version_of(item)) for item in ConfigItem.query(pk, consistent_read=True)]
 
 
+def _current_of_each(kind: str) -> Iterator[Versioned]:
+    """Every ``<KIND>#<code>`` / ``CURRENT`` item: a scan of the (small) config table."""
+    condition = ConfigItem.pk.startswith(f"{kind}#") & (ConfigItem.sk == "CURRENT")
+    for item in ConfigItem.scan(condition, consistent_read=True):
+        yield Versioned(ConfigRef(kind, item.pk.removeprefix(f"{kind}#")), item.document or {}, _version_of(item))
+
+
 def fundings() -> Iterator[Versioned]:
     """Every product's funding. A scan of the (small) config table: only for the rare funder edit that
     could break a product's funding (a funder no longer of the own-funds kind)."""
-    condition = ConfigItem.pk.startswith("FUNDING#") & (ConfigItem.sk == "CURRENT")
-    for item in ConfigItem.scan(condition, consistent_read=True):
-        yield Versioned(ConfigRef(FUNDING, item.pk.removeprefix("FUNDING#")), item.document or {}, _version_of(item))
+    return _current_of_each(FUNDING)
+
+
+def products() -> list[Versioned]:
+    """Every product, by code. A scan of the (small) config table (products are a handful: the back
+    office's list of products, not a request path of partners)."""
+    return sorted(_current_of_each(PRODUCT), key=lambda item: item.ref.code)
 
 
 def _reasons(exc: TransactWriteError) -> list[str | None]:

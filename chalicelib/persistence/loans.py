@@ -18,7 +18,8 @@ pk                              sk                              attributes
 Every change of a loan is ONE ``TransactWriteItems``: the loan under the
 condition that its ``version`` is the one read (optimistic locking: of two
 concurrent repayments one wins, the other is retried on the new state), its
-posting and account totals (``persistence/ledger.py``), the repayment record
+posting and account totals (``persistence/ledger.py``), the branch's count of
+loans by class when it moves (``persistence/loan_class_counts.py``), the repayment record
 under ``attribute_not_exists`` (a partner's number is taken once), a revolving
 line's quota given back, and the partner's event. Either all of it is
 written, or none.
@@ -42,7 +43,7 @@ from chalicelib.domain.ledger import Posting
 from chalicelib.domain.loan import ClassChange, FunderShare, Installment, Loan, LoanStatus, PrepaymentMode, PrepaymentPolicy
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.schedule import RepaymentMethod
-from chalicelib.persistence import ledger
+from chalicelib.persistence import ledger, loan_class_counts
 from chalicelib.persistence.models import LazyModel, table_meta, transaction_connection
 
 RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -322,6 +323,7 @@ def book(
             condition=LoanItem.pk.does_not_exist(),
         )
         ledger.add_to(tx, posting, stamp)
+        loan_class_counts.add_to(tx, None, loan)
 
     try:
         _run(write)
@@ -374,6 +376,7 @@ def save(
             )
         if event is not None:
             tx.save(_event_item(after.partner_id, event, now))
+        loan_class_counts.add_to(tx, before, after)  # the dashboard's count, when the counted class moves
 
     try:
         _run(write)

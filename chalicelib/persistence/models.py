@@ -38,6 +38,13 @@ def table_meta(table: resources.Table) -> type:
 
 
 @lru_cache(maxsize=4)
+def declared_index(table: resources.Table, name: str) -> str:
+    """``name``, if ``table`` declares an index of that name (``resources.py``); else LookupError."""
+    if name not in {index.name for index in table.indexes}:
+        raise LookupError(f"{table.id} declares no index {name}")
+    return name
+
+
 def _connection(region: str, endpoint: str | None) -> Connection:
     return Connection(region=region)
 

@@ -10,6 +10,8 @@ key                                            what
 ``reconciliation/inbound/<partner>/<day>.csv``  the partner's file of its day (uploaded by the
                                                partner through a presigned link; S3 event)
 ``reconciliation/reports/<partner>/<day>.csv``  the reconciliation report of that day
+``reconciliation/reports/<partner>/<day>.json`` its summary (status, totals, breaks; see
+                                               ``persistence/reconciliation_reports.py``)
 =============================================  ==============================================
 
 The bucket is versioned and encrypted with the archive key (SSE-KMS); writing

@@ -1,6 +1,6 @@
-"""Editing fund-routing configuration in the back office: funders, a product's funding, a branch's quotas.
+"""Editing configuration in the back office: products, funders, a product's funding, a branch's quotas.
 
-- **Who.** Any operator reads funders and products' funding; branch staff read
+- **Who.** Any operator reads products, funders and products' funding; branch staff read
   only their own branch's quotas (and history). Only platform operators
   (``Role.PLATFORM``, 省联社) change anything.
 - **Versions.** Each item has a version; a change names the version it was made
@@ -18,6 +18,18 @@
   that exist. Everything else (cooperating, position, hours, fees, channels, rules)
   is read by routing at each application: in this process at once, in other
   warm functions within ``CONFIG_CACHE_SECONDS``.
+- **Products.** A product (its amount range, terms, repayment methods, rates, age
+  bounds, hours, prepayment and penalty terms) is read through the same cache
+  (``config_repository.product``) by every step that needs it: a quote and a new
+  application are checked against the product as it is then (in this process at
+  once, elsewhere within ``CONFIG_CACHE_SECONDS``). An application already in
+  flight reads it again at its later steps: the review's decision, the offer's
+  validity, the contract (the product's name) and the loan booked at disbursement
+  (prepayment terms, penalty markup) take the product as it is at that step. A change never touches
+  loans already booked: they keep the terms they were booked with. Creating a
+  product (version 0 to 1) does not offer it: a partner offers the products its
+  record lists, and a product needs its review policy, scorecard, funding and
+  contract template before an application can go through.
 """
 from __future__ import annotations
 
@@ -30,10 +42,10 @@ from chalicelib.domain.funding import Funder, FunderKind, ProductFunding
 from chalicelib.domain.lending_quotas import LendingQuotas
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.operator import Operator, Role
-from chalicelib.domain.product import Violation
+from chalicelib.domain.product import Product, Violation
 from chalicelib.observability import logger
 from chalicelib.persistence import config_repository, config_versions, quotas
-from chalicelib.persistence.config_versions import BRANCH, FUNDER, FUNDING, ConfigRef, VersionConflict, Versioned
+from chalicelib.persistence.config_versions import BRANCH, FUNDER, FUNDING, PRODUCT, ConfigRef, VersionConflict, Versioned
 from chalicelib.usecases.errors import Refusal, Refused
 
 TOTAL = "TOTAL"
@@ -50,7 +62,7 @@ def _now() -> str:
 def may_edit(operator: Operator) -> None:
     """Only platform operators change configuration (403 for everyone else)."""
     if operator.role is not Role.PLATFORM:
-        raise Refused(Refusal.FORBIDDEN, "FORBIDDEN", "only platform operators may change funding configuration")
+        raise Refused(Refusal.FORBIDDEN, "FORBIDDEN", "only platform operators may change configuration")
 
 
 def _may_see_branch(operator: Operator, branch_code: str) -> None:
@@ -75,6 +87,10 @@ def _funding_view(item: Versioned) -> dict[str, Any]:
     return {"product_code": item.ref.code, "version": item.version, "funding": item.document}
 
 
+def _product_view(item: Versioned) -> dict[str, Any]:
+    return {"product_code": item.ref.code, "version": item.version, "product": item.document}
+
+
 def _branch_view(item: Versioned) -> dict[str, Any]:
     return {
         "branch_code": item.ref.code,
@@ -84,7 +100,12 @@ def _branch_view(item: Versioned) -> dict[str, Any]:
     }
 
 
-_NOT_FOUND = {FUNDER: ("FUNDER_NOT_FOUND", "funder"), FUNDING: ("FUNDING_NOT_FOUND", "funding configuration of product"), BRANCH: ("BRANCH_NOT_FOUND", "branch")}
+_NOT_FOUND = {
+    FUNDER: ("FUNDER_NOT_FOUND", "funder"),
+    FUNDING: ("FUNDING_NOT_FOUND", "funding configuration of product"),
+    BRANCH: ("BRANCH_NOT_FOUND", "branch"),
+    PRODUCT: ("PRODUCT_NOT_FOUND", "product"),
+}
 
 
 def _not_found(kind: str, code: str) -> Refused:
@@ -203,6 +224,34 @@ def put_funder(operator: Operator, funder: Funder, expected: int) -> tuple[bool,
     version = _write(operator, ref, current, expected, after)
     synced = _sync_total_quota(FUNDER, funder.code, _configured_total(ref))
     return current is None, {**_funder_view(Versioned(ref, after, version)), "total_quota_applied": synced}
+
+
+# -- products -----------------------------------------------------------------------------------
+
+
+def list_products(operator: Operator, after: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """Products by code, ``limit`` of them after the code ``after``; and the code to go on after
+    (None when there are no more)."""
+    remaining = [item for item in config_versions.products() if after is None or item.ref.code > after]
+    page = remaining[:limit]
+    return [_product_view(item) for item in page], page[-1].ref.code if len(remaining) > limit else None
+
+
+def get_product(operator: Operator, product_code: str) -> dict[str, Any]:
+    return _product_view(_read(PRODUCT, product_code))
+
+
+def put_product(operator: Operator, product: Product, expected: int) -> tuple[bool, dict[str, Any]]:
+    """Create (expected 0) or change a product; answers (created, the product's view).
+
+    The document stored is the validated product with every default made explicit (as the seed
+    stores it), so that the audit's before and after show each term, not only those sent."""
+    may_edit(operator)
+    ref = ConfigRef(PRODUCT, product.code)
+    current = config_versions.read(ref)
+    after = product.model_dump(mode="json")
+    version = _write(operator, ref, current, expected, after)
+    return current is None, _product_view(Versioned(ref, after, version))
 
 
 # -- a product's funding ------------------------------------------------------------------------

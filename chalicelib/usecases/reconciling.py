@@ -10,6 +10,12 @@ query of the ledger's sparse by_partner_day index, whatever the branch); every i
 the report is written to S3 with both sides' totals, and breaks raise a
 ``RECONCILIATION_BREAK`` warning (once per partner and day). Running it again
 rewrites the same report (a new S3 version) and no second warning.
+
+After the report, a small summary is written next to it
+(``reconciliation/reports/<partner>/<T>.json``: status, both sides' totals, the
+breaks, the report's S3 version; ``persistence/reconciliation_reports``), and one
+for a file refused whole (INVALID_FILE, which has no report): the back office
+lists reports from these without reading the reports.
 """
 from __future__ import annotations
 
@@ -22,10 +28,11 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib import settings
 from chalicelib.domain.product import Violation
 from chalicelib.domain.reconciliation import bank_rows, parse_partner_file, reconcile, render_report
+from chalicelib.domain.reconciliation_report import invalid_file_summary, summary_of
 from chalicelib.domain.risk_warnings import reconciliation_break
 from chalicelib.domain.wire import IsoDate
 from chalicelib.observability import logger, metrics
-from chalicelib.persistence import config_repository, ledger, loans, reports, risk
+from chalicelib.persistence import config_repository, ledger, loans, reconciliation_reports, reports, risk
 from chalicelib.usecases.errors import Refusal, Refused, parse_body
 
 
@@ -54,12 +61,14 @@ def reconcile_partner(partner_id: str, day: date) -> dict[str, Any]:
         warning = reconciliation_break(partner_id, day, {"INVALID_FILE": 1}, policy)
         if warning is not None:
             risk.put_warning(warning)
+        reconciliation_reports.put_summary(partner_id, day, invalid_file_summary(partner_id, day, str(exc)))
         logger.warning("reconciliation file refused", extra={**summary, "reason": str(exc)[:200]})
         return {**summary, "status": "INVALID_FILE", "reason": str(exc)[:200]}
     postings, numbers = _partner_postings(partner_id, day)
     report = reconcile(parsed, bank_rows(postings, numbers))
     key = reports.report_key(partner_id, day)
-    reports.put(key, render_report(report, partner_id, day))
+    version_id = reports.put(key, render_report(report, partner_id, day))
+    reconciliation_reports.put_summary(partner_id, day, summary_of(report, partner_id, day, key, version_id))
     counts = dict(report.counts)
     warning = reconciliation_break(partner_id, day, counts, policy)
     if warning is not None:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.resources import APP_NAME, Bucket, Key, ParameterTree, StateMachine, Table
+from chalicelib.resources import APP_NAME, USER_POOLS, Bucket, Key, ParameterTree, StateMachine, Table, UserPool, UserPoolClient
 from local.provision import bucket_name, physical_name
 
 ARN_PREFIX = "arn:${AWS::Partition}"
@@ -61,7 +61,7 @@ class Synthesized:
 
     # -- declared resources -> logical ids -----------------------------------------------
 
-    def logical_id(self, declared: Table | Key | StateMachine | Bucket) -> str:
+    def logical_id(self, declared: Table | Key | StateMachine | Bucket | UserPool | UserPoolClient) -> str:
         if isinstance(declared, Table):
             return self._only("AWS::DynamoDB::Table", "TableName", physical_name(self.stage, declared.id))
         if isinstance(declared, Key):
@@ -76,6 +76,10 @@ class Synthesized:
             found = [lid for lid, r in self.of_type("AWS::S3::Bucket").items() if render(r["Properties"].get("BucketName", "")) == name]
             assert len(found) == 1, f"{len(found)} AWS::S3::Bucket named {name}"
             return found[0]
+        if isinstance(declared, UserPool):
+            return self._only("AWS::Cognito::UserPool", "UserPoolName", physical_name(self.stage, declared.id))
+        if isinstance(declared, UserPoolClient):
+            return self._only("AWS::Cognito::UserPoolClient", "ClientName", physical_name(self.stage, declared.id))
         raise TypeError(declared)
 
     def function_logical_id(self, handler: str) -> str:
@@ -93,7 +97,7 @@ class Synthesized:
             return self.parameter_path(declared)
         if isinstance(declared, StateMachine):
             return "${%s.Arn}" % self.logical_id(declared)
-        return "${%s}" % self.logical_id(declared)  # a table's or a bucket's name, a key's id
+        return "${%s}" % self.logical_id(declared)  # a table's or a bucket's name, a key's, a user pool's or client's id
 
     def grant_arns(self, declared: Table | Key | ParameterTree | StateMachine | Bucket) -> list[str]:
         """The rendered resources a grant on ``declared`` must name, no more."""
@@ -105,6 +109,9 @@ class Synthesized:
         if isinstance(declared, Bucket):  # the bucket (ListBucket) and its objects
             arn = "${%s.Arn}" % self.logical_id(declared)
             return [arn, f"{arn}/*"]
+        if isinstance(declared, (UserPool, UserPoolClient)):  # the pool (no grant names it yet: signing in needs none)
+            pool = declared if isinstance(declared, UserPool) else next(p for p in USER_POOLS if p.id == declared.pool)
+            return ["${%s.Arn}" % self.logical_id(pool)]
         arn = f"{ARN_PREFIX}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{self.parameter_path(declared)}"
         return [arn, f"{arn}/*"]
 

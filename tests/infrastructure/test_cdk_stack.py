@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib import resources
-from chalicelib.resources import Access, Bucket, Key, ParameterTree, StateMachine, Table
+from chalicelib.domain.operator import branch_group, role_groups
+from chalicelib.resources import Access, Bucket, Key, ParameterTree, StateMachine, Table, UserPool, UserPoolClient
 from tests.infrastructure.cfn import Synthesized, as_list, render
 
 pytestmark = pytest.mark.infrastructure
@@ -46,6 +47,9 @@ EXPECTED_ACTIONS = {
     (StateMachine, Access.START): {"states:StartExecution"},
     (StateMachine, Access.CALLBACK): {"states:SendTaskSuccess", "states:SendTaskFailure"},
     (StateMachine, Access.START_AND_CALLBACK): {"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"},
+    # InitiateAuth with a public app client, and the pool's published keys: no IAM permission at all.
+    (UserPool, Access.SIGN_IN): set(),
+    (UserPoolClient, Access.SIGN_IN): set(),
 }
 XRAY_WRITE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 LAMBDA_BASIC_EXECUTION = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -85,6 +89,8 @@ def expected_grants(stack: Synthesized, fn: resources.Function) -> dict[str, set
     expected = {"*": XRAY_WRITE}
     for rid, access in fn.uses.items():
         declared = resources.all_resources()[rid]
+        if not EXPECTED_ACTIONS[(type(declared), access)]:
+            continue
         for arn in stack.grant_arns(declared):
             expected[arn] = EXPECTED_ACTIONS[(type(declared), access)]
     return expected
@@ -192,7 +198,9 @@ def test_a_table_with_indexes_and_ttl_needs_no_stack_edit():
 
 def test_the_stack_makes_only_declared_tables_keys_and_state_machines(stack):
     assert len(stack.of_type("AWS::DynamoDB::Table")) == len(resources.TABLES)
-    assert len(stack.of_type("AWS::S3::Bucket")) == len(resources.BUCKETS)
+    assert len(stack.of_type("AWS::S3::Bucket")) == len(resources.BUCKETS) + 1  # and the console's site
+    assert len(stack.of_type("AWS::Cognito::UserPool")) == len(resources.USER_POOLS)
+    assert len(stack.of_type("AWS::Cognito::UserPoolClient")) == len(resources.USER_POOL_CLIENTS)
     assert len(stack.of_type("AWS::KMS::Key")) == len(resources.KEYS)
     assert len(stack.of_type("AWS::StepFunctions::StateMachine")) == len(resources.STATE_MACHINES)
     assert not stack.of_type("AWS::SSM::Parameter"), "operators put the secrets; the stack must not"
@@ -365,18 +373,82 @@ def test_api_gateway_s_own_errors_are_contract_shaped(stack):
         assert '"code": "$context.error.responseType"' in body and '"details": []' in body
 
 
-def test_the_back_office_is_iam_authorised_and_the_partner_api_is_not(stack):
+def test_api_gateway_authorises_nothing_itself_the_app_checks_every_caller(stack):
+    """Partners by their signature, operators by their Cognito id token: both in the app, on AWS as locally."""
     api = stack.props("RestAPI")["DefinitionBody"]
     for path, methods in api["paths"].items():
         for method, operation in methods.items():
-            if method == "options":
-                continue
-            secured = [name for requirement in operation.get("security", []) for name in requirement]
-            if path.startswith("/backoffice"):
-                assert secured == ["sigv4"], (path, method)
-            else:
-                assert secured == [], (path, method)
-    assert api["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+            assert not operation.get("security"), (path, method)
+    assert not api.get("securityDefinitions")
+
+
+# -- the operators' identity and the console ------------------------------------------------
+
+
+def test_the_operators_pool_has_a_group_per_role_and_per_branch_and_no_sign_up(stack):
+    pool = stack.logical_id(resources.OPERATOR_POOL)
+    props = stack.props(pool)
+    assert props["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    assert props["UsernameConfiguration"] == {"CaseSensitive": False}
+    assert props["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert {"Name": "name", "Mutable": True, "Required": True} in props["Schema"]
+    assert stack.resources[pool]["DeletionPolicy"] == "Retain"
+    branches = [raw["branch_code"] for raw in json.loads((ROOT / "config" / "sample" / "branches.json").read_text(encoding="utf-8"))]
+    groups = {stack.props(lid)["GroupName"] for lid, r in stack.of_type("AWS::Cognito::UserPoolGroup").items() if render(r["Properties"]["UserPoolId"]) == "${%s}" % pool}
+    assert groups == set(role_groups()) | {branch_group(code) for code in branches}
+
+
+def test_the_console_client_has_no_secret_and_signs_in_by_password_with_refresh(stack):
+    client = resources.CONSOLE_CLIENT
+    props = stack.props(stack.logical_id(client))
+    assert render(props["UserPoolId"]) == "${%s}" % stack.logical_id(resources.OPERATOR_POOL)
+    assert props["GenerateSecret"] is False
+    assert set(props["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert props["AllowedOAuthFlowsUserPoolClient"] is False
+    assert props["PreventUserExistenceErrors"] == "ENABLED"
+    assert (props["IdTokenValidity"], props["TokenValidityUnits"]["IdToken"]) == (client.id_token_minutes, "minutes")
+    assert props["ReadAttributes"] == list(client.read_attributes)
+
+
+def test_the_console_is_a_private_bucket_behind_cloudfront_sharing_its_origin_with_the_back_office_api(stack):
+    [(lid, distribution)] = stack.of_type("AWS::CloudFront::Distribution").items()
+    config = distribution["Properties"]["DistributionConfig"]
+    origins = {origin["Id"]: origin for origin in config["Origins"]}
+    site = origins[config["DefaultCacheBehavior"]["TargetOriginId"]]
+    [bucket] = [b for b in stack.of_type("AWS::S3::Bucket") if render(site["DomainName"]) == "${%s.RegionalDomainName}" % b]
+    assert render(site["OriginAccessControlId"]).endswith(".Id}") and site["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert stack.props(bucket)["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    readers = [s for s in stack.bucket_policy(bucket) if s["Effect"] == "Allow"]
+    assert [s["Principal"] for s in readers] == [{"Service": "cloudfront.amazonaws.com"}]
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultRootObject"] == "index.html"
+
+    [api] = config["CacheBehaviors"]
+    assert api["PathPattern"] == "/backoffice/*" and api["ViewerProtocolPolicy"] == "https-only"
+    assert {"POST", "PUT", "DELETE"} <= set(api["AllowedMethods"])
+    api_origin = origins[api["TargetOriginId"]]
+    assert render(api_origin["DomainName"]) == "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    assert api_origin["OriginPath"] == "/api" and api_origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    cache = stack.props(render(api["CachePolicyId"])[2:-1])["CachePolicyConfig"]
+    assert (cache["MinTTL"], cache["DefaultTTL"], cache["MaxTTL"]) == (0, 0, 1)
+    assert cache["ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
+
+    [deployment] = stack.of_type("Custom::CDKBucketDeployment").values()
+    assert render(deployment["Properties"]["DestinationBucketName"]) == "${%s}" % bucket
+    assert render(deployment["Properties"]["DistributionId"]) == "${%s}" % lid
+    assert len(deployment["Properties"]["SourceObjectKeys"]) == 2  # console/ and its config.json
+    outputs = {render(o["Value"]) for o in stack.template["Outputs"].values()}
+    assert "https://${%s.DomainName}/" % lid in outputs
+
+
+def test_the_console_s_config_is_nothing_secret():
+    from infrastructure.stack import console_config
+
+    config = console_config("dev", ["BR_DONGCHENG"])
+    assert config["apiBase"] == ""  # the console's own origin: CloudFront sends /backoffice/* to the API
+    assert not {key for key in config if any(word in key.lower() for word in ("secret", "password", "token", "key"))}
 
 
 @pytest.mark.parametrize("bucket", [b for b in resources.BUCKETS if b.expire], ids=lambda b: b.id)

@@ -176,13 +176,36 @@ def repayment_sample(secret: str) -> dict:
     return event
 
 
+def operator_event(name: str, operator_id: str) -> dict:
+    """A sample back-office event with the operator's id token instead of the sample's."""
+    from tests.support.operators import operator_headers
+
+    event = load_event(name)
+    event["headers"]["Authorization"] = operator_headers(operator_id)["authorization"]
+    return event
+
+
+def sign_in_event(operator_id: str) -> dict:
+    """POST /backoffice/session with a sample operator's local credentials."""
+    from local.seed import operator_password
+
+    event = load_event("api_backoffice_put_funder.json")
+    event.update(resource="/backoffice/session", path="/backoffice/session", httpMethod="POST", pathParameters=None)
+    event["requestContext"].update(resourcePath="/backoffice/session", httpMethod="POST", path="/api/backoffice/session")
+    event["headers"].pop("Authorization")
+    event["body"] = json.dumps({"username": operator_id, "password": operator_password(operator_id)})
+    return event
+
+
 def invocations(secrets, event):
     step = lambda name: lambda: getattr(app, name)(event, LambdaContext(name))  # noqa: E731
     return {
         "api_handler": lambda: app.app(signed_sample(secrets["P_DEMO"], "api_quote_request.json"), LambdaContext("api_handler")),
         "api_handler:applications": lambda: app.app(signed_sample(secrets["P_DEMO"], "api_application_request.json"), LambdaContext("api_handler")),
         # The back office: a platform operator changes a funder (config and audit) and its TOTAL quota follows.
-        "api_handler:backoffice_config": lambda: app.app(load_event("api_backoffice_put_funder.json"), LambdaContext("api_handler")),
+        "api_handler:backoffice_config": lambda: app.app(event, LambdaContext("api_handler")),
+        # An operator signs in (Cognito InitiateAuth with the console's app client).
+        "api_handler:backoffice_session": lambda: app.app(event, LambdaContext("api_handler")),
         # A repayment: the loan, its repayment record and its posting in one transaction.
         "api_handler:repayments": lambda: app.app(event, LambdaContext("api_handler")),
         "advance_business_date": lambda: app.advance_business_date(load_event("advance_business_date.json"), LambdaContext("advance_business_date")),
@@ -198,11 +221,16 @@ def invocations(secrets, event):
     }
 
 
-@pytest.mark.parametrize("function", [f.name for f in resources.FUNCTIONS] + ["api_handler:applications", "api_handler:backoffice_config", "api_handler:repayments"])
+@pytest.mark.parametrize("function", [f.name for f in resources.FUNCTIONS] + ["api_handler:applications", "api_handler:backoffice_config", "api_handler:backoffice_session", "api_handler:repayments"])
 def test_each_function_touches_only_what_it_declares(aws, function):
     from tests.support.aws import clear_client_caches
 
-    event = repayment_sample(aws.secrets["P_DEMO"]) if function == "api_handler:repayments" else prepared(function)
+    samples = {
+        "api_handler:repayments": lambda: repayment_sample(aws.secrets["P_DEMO"]),
+        "api_handler:backoffice_config": lambda: operator_event("api_backoffice_put_funder.json", "admin"),  # signed in before counting
+        "api_handler:backoffice_session": lambda: sign_in_event("admin"),
+    }
+    event = samples.get(function, lambda: prepared(function))()
     clear_client_caches()  # count the calls of a cold function
     declared = resources.function(function.split(":")[0]).uses
     with recorded_calls() as calls:

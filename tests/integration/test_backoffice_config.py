@@ -21,7 +21,7 @@ from chalicelib.persistence import config_repository, config_versions, quotas
 from chalicelib.persistence.config_versions import ConfigRef, VersionConflict
 from chalicelib.usecases import configuration
 from chalicelib.usecases.errors import Refused
-from local.seed import operator_token
+from tests.support.operators import operator_headers
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "sample"
 FUNDERS = {raw["code"]: raw for raw in json.loads((SAMPLE / "funders.json").read_text(encoding="utf-8"))}
@@ -44,7 +44,7 @@ NEW_FUNDER = {
 
 
 def headers(operator: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {operator_token(operator)}", "content-type": "application/json"}
+    return operator_headers(operator, json_body=True)
 
 
 def get(client, path: str, operator: str = "admin"):
@@ -189,7 +189,7 @@ def test_only_platform_operators_write_and_branch_staff_see_only_their_branch(cl
     assert get(client, "/backoffice/branches/BR_NOWHERE/quotas")[0] == 404
     assert get(client, "/backoffice/products/CONSUMER_STD/funding", operator="reviewer.xicheng")[0] == 200
 
-    response = client.http.get("/backoffice/funders", headers={"authorization": "Bearer local-nobody"})
+    response = client.http.get("/backoffice/funders", headers={"authorization": "Bearer not-a-token"})
     assert (response.status_code, json.loads(response.body)["code"]) == (401, "OPERATOR_UNKNOWN")
 
 
@@ -300,3 +300,111 @@ def test_routing_uses_the_edited_configuration_at_once(client, aws):
     assert put(client, "/backoffice/products/CONSUMER_STD/funding", only_xicheng)[0] == 200
     routed = ranked()
     assert [c.channel.code for c in routed.candidates] == ["CH_XICHENG"] and routed.rules == ("fee_rate",)
+
+
+# -- products -----------------------------------------------------------------------------------
+
+PRODUCT = json.loads((SAMPLE / "products" / "CONSUMER_STD.json").read_text(encoding="utf-8"))
+
+
+def product(expected_version: int | None = None, **changes) -> dict:
+    """The sample CONSUMER_STD with changes, and the version the change is made from."""
+    document = copy.deepcopy(PRODUCT) | changes
+    if expected_version is not None:
+        document["expected_version"] = expected_version
+    return document
+
+
+def test_any_operator_reads_the_products_with_their_versions_a_page_at_a_time(client, aws):
+    status, body = get(client, "/backoffice/products", operator="auditor")
+    assert status == 200 and body["next_cursor"] is None
+    assert [item["product_code"] for item in body["items"]] == ["CONSUMER_LINE", "CONSUMER_STD"]
+    std = body["items"][1]
+    assert std["version"] == 1 and std["product"]["amount_max"] == "300000.00" and std["product"]["terms_months"] == [3, 6, 9, 12, 24, 36]
+    assert get(client, "/backoffice/products/CONSUMER_STD", operator="reviewer.xicheng") == (200, std)
+
+    status, first = get(client, "/backoffice/products?limit=1", operator="operator.dongcheng")
+    assert status == 200 and [i["product_code"] for i in first["items"]] == ["CONSUMER_LINE"] and first["next_cursor"]
+    status, second = get(client, f"/backoffice/products?limit=1&cursor={first['next_cursor']}")
+    assert [i["product_code"] for i in second["items"]] == ["CONSUMER_STD"] and second["next_cursor"] is None
+
+    status, missing = get(client, "/backoffice/products/NO_SUCH_PRODUCT")
+    assert (status, missing["code"]) == (404, "PRODUCT_NOT_FOUND")
+    assert get(client, "/backoffice/products/not-a-code")[0] == 404
+    status, body = get(client, "/backoffice/products?limit=0&cursor=nonsense&color=red")
+    assert (status, fields(body)) == (400, {"limit", "cursor", "color"})
+    status, body = get(client, f"/backoffice/products?cursor={first['next_cursor']}A")
+    assert (status, fields(body)) == (400, {"cursor"})
+
+
+def test_a_platform_operator_changes_and_creates_products_versioned_and_audited(client, aws):
+    status, changed = put(client, "/backoffice/products/CONSUMER_STD", product(1, amount_max="200000.00", terms_months=[12, 6, 12]))
+    assert status == 200, changed
+    assert changed["version"] == 2 and changed["product"]["amount_max"] == "200000.00" and changed["product"]["terms_months"] == [6, 12]
+    assert changed["product"]["applicant_age_min"] == 18  # defaults made explicit
+    assert config_repository.product("CONSUMER_STD").amount_max == Decimal("200000.00")
+
+    status, history = get(client, "/backoffice/config-history?key=PRODUCT/CONSUMER_STD", operator="auditor")
+    assert status == 200 and history["key"] == "PRODUCT/CONSUMER_STD"
+    [entry] = history["items"]
+    assert (entry["version"], entry["operator_id"], entry["operator_role"]) == (2, "admin", "PLATFORM")
+    assert entry["before"]["amount_max"] == "300000.00" and entry["before"]["terms_months"] == [3, 6, 9, 12, 24, 36]
+    assert entry["after"] == changed["product"] and entry["at"]
+
+    status, body = put(client, "/backoffice/products/CONSUMER_STD", product(1, name="旧版本上的修改"))
+    assert (status, body["code"]) == (409, "VERSION_CONFLICT")
+    assert body["details"] == [{"field": "expected_version", "message": "the current version is 2"}]
+    assert get(client, "/backoffice/products/CONSUMER_STD")[1]["product"]["name"] == PRODUCT["name"]
+
+    new = product(code="CONSUMER_MINI", name="小额消费贷", amount_min="500.00", amount_max="20000.00")
+    status, created = put(client, "/backoffice/products/CONSUMER_MINI", new)
+    assert (status, created["version"], created["product_code"]) == (201, 1, "CONSUMER_MINI"), created
+    assert put(client, "/backoffice/products/CONSUMER_MINI", new)[1]["code"] == "VERSION_CONFLICT"  # "create" what exists
+    assert [i["product_code"] for i in get(client, "/backoffice/products")[1]["items"]] == ["CONSUMER_LINE", "CONSUMER_MINI", "CONSUMER_STD"]
+    [created_entry] = get(client, "/backoffice/config-history?key=PRODUCT/CONSUMER_MINI")[1]["items"]
+    assert created_entry["before"] is None and created_entry["after"]["amount_max"] == "20000.00"
+
+
+def test_only_platform_operators_change_products(client, aws):
+    for operator in ("operator.dongcheng", "reviewer.dongcheng", "auditor"):
+        status, body = put(client, "/backoffice/products/CONSUMER_STD", product(1, amount_max="1000.00"), operator=operator)
+        assert (status, body["code"]) == (403, "FORBIDDEN"), operator
+        assert put(client, "/backoffice/products/CONSUMER_STD", {"nonsense": 1}, operator=operator)[0] == 403  # before validation
+    assert get(client, "/backoffice/products/CONSUMER_STD")[1]["version"] == 1
+    assert get(client, "/backoffice/config-history?key=PRODUCT/CONSUMER_STD")[1]["items"] == []
+
+
+def test_a_bad_product_is_400_with_field_paths_and_changes_nothing(client, aws):
+    bad = product(1, amount_min=1000, quote_rate_max=0.24, name="", surprise=True, terms_months=[0, 12], repayment_methods=["MONTHLY"])
+    bad["prepayment"] = {"allowed": True, "mode": "LOWER_INSTALLMENT", "fee_rate": 0.01}
+    status, body = put(client, "/backoffice/products/CONSUMER_STD", bad)
+    assert (status, body["code"]) == (400, "INVALID_INPUT")
+    assert {"amount_min", "quote_rate_max", "name", "surprise", "terms_months", "repayment_methods[0]", "prepayment.fee_rate"} <= fields(body), body
+
+    status, body = put(client, "/backoffice/products/CONSUMER_STD", product(1, amount_min="500000.00"))
+    assert (status, fields(body)) == (400, {"amount_min"}) and "above amount_max" in body["details"][0]["message"]
+    status, body = put(client, "/backoffice/products/CONSUMER_STD", product(1, default_annual_rate="0.2500"))
+    assert (status, fields(body)) == (400, {"default_annual_rate"})
+    status, body = put(client, "/backoffice/products/CONSUMER_STD", product(1, code="CONSUMER_LINE"))
+    assert (status, fields(body)) == (400, {"code"})
+    status, body = put(client, "/backoffice/products/CONSUMER_STD", product(1, penalty_markup="2"))
+    assert (status, fields(body)) == (400, {"penalty_markup"})
+    assert put(client, "/backoffice/products/CONSUMER_STD", b"{not json")[1]["code"] == "INVALID_JSON"
+    assert get(client, "/backoffice/products/CONSUMER_STD")[1]["version"] == 1
+
+
+def test_a_product_change_takes_effect_for_new_quotes_and_applications_at_once(client, aws, post_signed):
+    from tests.support.applications import STANDARD  # amount 50000.00
+
+    quote = {"product_code": "CONSUMER_STD", "amount": STANDARD["amount"], "term_months": 12, "repayment_method": "EQUAL_INSTALLMENT"}
+    assert post_signed("/v1/quotes", quote).status_code == 200  # the product is in this process's cache now
+    assert put(client, "/backoffice/products/CONSUMER_STD", product(1, amount_max="40000.00"))[0] == 200
+
+    refused = post_signed("/v1/quotes", quote)
+    body = json.loads(refused.body)
+    assert (refused.status_code, body["code"], fields(body)) == (422, "OUTSIDE_PRODUCT_TERMS", {"amount"})
+    assert "40000.00" in body["details"][0]["message"]
+    refused = post_signed("/v1/applications", STANDARD)
+    body = json.loads(refused.body)
+    assert (refused.status_code, body["code"], fields(body)) == (422, "OUTSIDE_PRODUCT_TERMS", {"amount"})
+    assert post_signed("/v1/quotes", dict(quote, amount="40000.00")).status_code == 200

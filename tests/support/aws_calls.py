@@ -71,4 +71,7 @@ def touched(call: Call, env: dict[str, str]) -> list[tuple[str, resources.Access
     if call.service == "s3":
         access = resources.Access.READ_WRITE if call.operation.startswith(("Put", "Delete", "Copy")) else resources.Access.READ
         return [(by_value[call.params["Bucket"]], access)]
+    if call.service == "cognito-idp" and call.operation in ("InitiateAuth", "RespondToAuthChallenge", "RevokeToken"):
+        client = by_value[call.params["ClientId"]]  # a public app client's calls, on its pool
+        return [(client, resources.Access.SIGN_IN), (resources.all_resources()[client].pool, resources.Access.SIGN_IN)]
     raise KeyError(f"{call.service}.{call.operation} touches nothing declared")

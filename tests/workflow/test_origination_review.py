@@ -15,9 +15,9 @@ import pytest
 from chalicelib.persistence import applications
 from chalicelib.persistence.models import ApplicationItem
 from chalicelib.usecases import intake
-from local.seed import operator_token
 from tests.support.applications import person
 from tests.support.aws import wait_for_execution
+from tests.support.operators import operator_headers
 
 CLEAN, CURRENT_OVERDUE, MANY_INQUIRIES, TIMEOUT_ONCE, ALWAYS_TIMEOUT, UNAVAILABLE = 451, 911, 920, 971, 951, 961
 
@@ -83,7 +83,7 @@ def test_a_current_overdue_is_rejected_with_its_reason(sfn, aws, post_signed):
 
 def reviewer_post(client, application_id, outcome, operator="reviewer.dongcheng"):
     body = json.dumps({"outcome": outcome, "comment": "电核通过" if outcome == "APPROVE" else "电核拒绝"}).encode()
-    headers = {"content-type": "application/json", "authorization": f"Bearer {operator_token(operator)}"}
+    headers = operator_headers(operator, json_body=True)
     return client.http.post(f"/backoffice/reviews/{application_id}", headers=headers, body=body)
 
 
@@ -92,9 +92,9 @@ def test_a_referred_application_waits_for_a_reviewer_of_its_branch(sfn, aws, pos
     application_id = submit(post_signed, person(MANY_INQUIRIES))
     item = until_status(application_id, {"MANUAL_REVIEW"})
     assert "R_MULTI_LENDING" in item.decision["reasons"]
-    queue = client.http.get("/backoffice/reviews", headers={"authorization": f"Bearer {operator_token('reviewer.dongcheng')}"})
+    queue = client.http.get("/backoffice/reviews", headers=operator_headers("reviewer.dongcheng"))
     assert [i["application_id"] for i in json.loads(queue.body)["items"]] == [application_id]
-    other = client.http.get("/backoffice/reviews", headers={"authorization": f"Bearer {operator_token('reviewer.xicheng')}"})
+    other = client.http.get("/backoffice/reviews", headers=operator_headers("reviewer.xicheng"))
     assert json.loads(other.body)["items"] == []
     assert reviewer_post(client, application_id, outcome, operator="reviewer.xicheng").status_code == 404  # not their branch
     response = reviewer_post(client, application_id, outcome)
