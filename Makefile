@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast synth lint-template bench clean
+.PHONY: install demo serve test test-fast test-browser browser-deps synth lint-template bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,13 +23,23 @@ serve: $(STAMP)
 	$(PY) -m local.serve
 
 ## Every test: unit, property, integration (moto), workflow (ASL on moto), e2e (HTTP),
+## the back-office console in headless Chromium (needs the system's chromium: `make browser-deps`),
 ## and the CDK stack synthesized and linted with cfn-lint.
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-## Everything but the CDK synthesis and the end-to-end run.
+## Everything but the CDK synthesis, the end-to-end run and the browser tests.
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not infrastructure and not e2e"
+	$(PY) -m pytest -q -m "not infrastructure and not e2e and not browser"
+
+## The back-office console (console/) in headless Chromium against the local stack; screenshots in test-output/screenshots/.
+test-browser: $(STAMP)
+	$(PY) -m pytest -q tests/browser
+
+## Debian's Chromium and CJK fonts for the browser tests (as root; Playwright's browser download is not used).
+browser-deps:
+	command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; }
 
 ## Synthesize the CDK stack into cdk.out/ (no AWS account needed) and lint it.
 synth: $(STAMP)

@@ -73,7 +73,7 @@ def reviews(stack: LocalStack) -> None:
     """Approval, rejection with reasons, and a manual review approved by the branch's reviewer."""
     import requests
 
-    from local.seed import operator_token
+    from local.seed import operator_password
     from local.people import person
 
     partner = PartnerClient(stack.api_url, "P_DEMO", stack.secrets["P_DEMO"])
@@ -93,7 +93,10 @@ def reviews(stack: LocalStack) -> None:
         if shown["status"] == "MANUAL_REVIEW":
             waiting = received["application_id"]
     if waiting:
-        reviewer = {"Authorization": f"Bearer {operator_token('reviewer.dongcheng')}"}
+        credentials = {"username": "reviewer.dongcheng", "password": operator_password("reviewer.dongcheng")}
+        session = requests.post(f"{stack.api_url}/backoffice/session", json=credentials, timeout=10).json()
+        reviewer = {"Authorization": f"Bearer {session['id_token']}"}
+        print(f"  {session['operator']['name']} signs in to the back office (a Cognito id token, {session['expires_in']} s)")  # noqa: T201
         queue = requests.get(f"{stack.api_url}/backoffice/reviews", headers=reviewer, timeout=10).json()
         print(f"  东城 reviewer's queue: {[i['application_id'] for i in queue['items']]}")  # noqa: T201
         answer = requests.post(f"{stack.api_url}/backoffice/reviews/{waiting}", headers=reviewer, json={"outcome": "APPROVE", "comment": "电核通过:本人确认借款用途"}, timeout=10)
@@ -416,7 +419,20 @@ def main() -> int:
         disbursements_and_repayments(stack)
         day_ends(stack)
     print("Local stack stopped.")  # noqa: T201
+    print(console_note())  # noqa: T201
     return 0
+
+
+def console_note() -> str:
+    """Where to look at it all in the back-office console (the demo's stack is gone: ``make serve`` starts one)."""
+    from local.serve import operators
+
+    users = "\n".join(f"    {username:20s} {password:34s} {what}" for username, password, what in operators())
+    return (
+        "\nTo look at applications, loans, reviews, configuration, reconciliation and collections in the back-office\n"
+        "console: `make serve`, then open http://127.0.0.1:8000/console/ and sign in as one of (local passwords only):\n"
+        f"{users}"
+    )
 
 
 if __name__ == "__main__":

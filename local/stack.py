@@ -136,6 +136,15 @@ class LocalStack:
                 """Request lines go to the ``local.api`` logger (INFO), not straight to stderr."""
                 logging.getLogger("local.api").info(format, *args)
 
+            def _generic_handle(self) -> None:
+                """``/console/...``: the back-office console's static files (local only; see local/console_site.py)."""
+                from local import console_site
+
+                if not console_site.serve(self):
+                    super()._generic_handle()
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle  # the base class binds its own
+
         config = Config.create(chalice_stage=STAGE, app_name=chalice_app.app_name, environment_variables=self.env)
         self._api = LocalDevServer(chalice_app, config, host="127.0.0.1", port=self.api_port, handler_cls=Handler)
         self._spawn(self._api.server.serve_forever)
