@@ -38,7 +38,9 @@ def chromium_executable() -> str:
     pytest.fail(INSTALL_HINT, pytrace=False)
 
 
-@pytest.fixture(scope="session")
+# Stopped after the browser tests (package scope): a running Playwright keeps an asyncio loop in
+# this thread, and asyncio.run in later tests (pyHanko signing contracts) would fail.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     executable = chromium_executable()
     try:
