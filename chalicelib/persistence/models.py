@@ -37,7 +37,6 @@ def table_meta(table: resources.Table) -> type:
     return Meta
 
 
-@lru_cache(maxsize=4)
 def declared_index(table: resources.Table, name: str) -> str:
     """``name``, if ``table`` declares an index of that name (``resources.py``); else LookupError."""
     if name not in {index.name for index in table.indexes}:
@@ -45,6 +44,7 @@ def declared_index(table: resources.Table, name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=4)
 def _connection(region: str, endpoint: str | None) -> Connection:
     return Connection(region=region)
 
