@@ -13,8 +13,6 @@ every read it leads to is scoped by the operator as the first page was.
 """
 from __future__ import annotations
 
-import base64
-import json
 import re
 from datetime import date
 from typing import Any
@@ -23,6 +21,7 @@ from chalice import Response
 
 from chalicelib.api import http
 from chalicelib.api.errors import ApiError
+from chalicelib.domain import cursors
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -33,18 +32,12 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def encode_cursor(list_name: str, position: dict[str, Any]) -> str:
-    raw = json.dumps({"list": list_name, "at": position}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return cursors.encode({"list": list_name, "at": position})
 
 
 def decode_cursor(list_name: str, cursor: str) -> dict[str, Any]:
     """The position a cursor of ``list_name`` stands for; ``ValueError`` for anything else."""
-    if len(cursor) > MAX_CURSOR or not re.fullmatch(r"[A-Za-z0-9_-]+", cursor):
-        raise ValueError("not a cursor")
-    try:
-        found = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("not a cursor") from exc
+    found = cursors.decode(cursor, MAX_CURSOR)
     if not isinstance(found, dict) or found.get("list") != list_name or not isinstance(found.get("at"), dict):
         raise ValueError("not a cursor of this list")
     return found["at"]

@@ -26,9 +26,6 @@ a loan's postings in time order, without touching ``persistence/ledger.py``:
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -36,6 +33,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib import resources
+from chalicelib.domain import cursors
 from chalicelib.persistence.applications import TrackedApplication
 from chalicelib.persistence.ledger import PostingItem
 from chalicelib.persistence.loans import LoanItem
@@ -85,18 +83,12 @@ class Page:
 
 
 def encode_cursor(partition: int, key: dict[str, Any] | None) -> str:
-    text = json.dumps({"p": partition, "k": key}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+    return cursors.encode({"p": partition, "k": key})
 
 
 def decode_cursor(cursor: str, partitions: Sequence[Partition]) -> tuple[int, dict[str, Any] | None]:
     """(partition, key to start after) of a cursor this walk gave; ``ValueError`` for anything else."""
-    if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_CURSOR:
-        raise ValueError("not a cursor")
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError("not a cursor") from exc
+    data = cursors.decode(cursor, MAX_CURSOR)
     if not isinstance(data, dict) or set(data) != {"p", "k"}:
         raise ValueError("not a cursor")
     index, key = data["p"], data["k"]

@@ -35,7 +35,6 @@ run id, so parts of a run that failed are never mixed in.
 """
 from __future__ import annotations
 
-import base64
 import json
 from collections import defaultdict
 from collections.abc import Callable
@@ -44,7 +43,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.domain import accounting
+from chalicelib.domain import accounting, cursors
 from chalicelib.domain.classification import reclassify
 from chalicelib.domain.collection_cases import LoanSnapshot, step
 from chalicelib.domain.credit_report import CreditRecord, Personal, reportable
@@ -58,6 +57,7 @@ from chalicelib.persistence.loans import LoanItem
 MAX_ATTEMPTS = 3  # a loan changed by a repayment meanwhile is read again and closed again
 SAFETY_SECONDS = 60  # a call stops taking loans when less than this is left of its Lambda's time
 LOANS_PER_CALL = "DAY_END_LOANS_PER_CALL"  # optional cap on the loans of one call (the local stack's is small)
+MAX_CURSOR = 4096  # a loans-table key, encoded
 COUNTS = ("loans", "accrued", "warnings", "cases", "skipped", "reported")
 
 
@@ -65,19 +65,11 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    return json.loads(base64.urlsafe_b64decode(cursor.encode())) if cursor else None
-
-
 def _segment(day: date, segment: int, total: int, cursor: str | None):  # noqa: ANN202 - a pynamodb ResultIterator of LoanItem
     condition = (LoanItem.sk == "LOAN") & (
         (LoanItem.status == LoanStatus.ACTIVE.value) | ((LoanItem.status == LoanStatus.SETTLED.value) & (LoanItem.settled_on == day.isoformat()))
     )
-    return LoanItem.scan(condition, segment=segment, total_segments=total, consistent_read=True, last_evaluated_key=decode_cursor(cursor))
+    return LoanItem.scan(condition, segment=segment, total_segments=total, consistent_read=True, last_evaluated_key=cursors.decode(cursor, MAX_CURSOR) if cursor else None)
 
 
 def _close_one(loan: Loan, day: date, policies: tuple[Any, Any]) -> tuple[dict[str, int], Loan]:
@@ -188,7 +180,7 @@ def close_segment(
         if (cap is not None and taken >= cap) or (seconds_left is not None and seconds_left() < SAFETY_SECONDS):
             more = True
             break
-    next_cursor = encode_cursor(scan.last_evaluated_key) if more else None
+    next_cursor = cursors.encode(scan.last_evaluated_key) if more and scan.last_evaluated_key else None
     write_parts(day, run, segment, chunk, lines)
     metrics.add_metric(name="LoansClosed", unit=MetricUnit.Count, value=taken)
     logger.info(
