@@ -15,10 +15,9 @@ from chalicelib.observability import logger, metrics
 from chalicelib.resources import APP_NAME
 
 app = Chalice(app_name=APP_NAME)
-# The back office: operators of the Cognito user pool, who sign in at /backoffice/session and send their
-# id token as a bearer token; the app verifies it on every route (chalicelib/usecases/operator_auth.py),
-# on AWS and locally alike, so API Gateway authorises nothing itself.
-operators = None
+# The back office (/backoffice/...): operators of the Cognito user pool, who sign in at /backoffice/session
+# and send their id token as a bearer token; each route's handler verifies it (chalicelib/usecases/
+# operator_auth.py), on AWS and locally alike, so API Gateway authorises nothing itself.
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(observability.capture_lambda_handler))
@@ -121,70 +120,70 @@ def request_reconciliation_upload():
     return http.answer(lambda: loans.reconciliation_upload(app.current_request))
 
 
-@app.route("/backoffice/reviews", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/reviews", methods=["GET"])
 def review_queue():
     from chalicelib.api import backoffice, http
 
     return http.answer(lambda: backoffice.review_queue(app.current_request))
 
 
-@app.route("/backoffice/reviews/{application_id}", methods=["POST"], authorizer=operators)
+@app.route("/backoffice/reviews/{application_id}", methods=["POST"])
 def decide_review(application_id):
     from chalicelib.api import backoffice, http
 
     return http.answer(lambda: backoffice.decide(app.current_request, application_id))
 
 
-@app.route("/backoffice/funders", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/funders", methods=["GET"])
 def list_funders():
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.list_funders(app.current_request))
 
 
-@app.route("/backoffice/funders/{code}", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/funders/{code}", methods=["GET"])
 def get_funder(code):
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.get_funder(app.current_request, code))
 
 
-@app.route("/backoffice/funders/{code}", methods=["PUT"], authorizer=operators)
+@app.route("/backoffice/funders/{code}", methods=["PUT"])
 def put_funder(code):
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.put_funder(app.current_request, code))
 
 
-@app.route("/backoffice/products/{product_code}/funding", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/products/{product_code}/funding", methods=["GET"])
 def get_product_funding(product_code):
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.get_funding(app.current_request, product_code))
 
 
-@app.route("/backoffice/products/{product_code}/funding", methods=["PUT"], authorizer=operators)
+@app.route("/backoffice/products/{product_code}/funding", methods=["PUT"])
 def put_product_funding(product_code):
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.put_funding(app.current_request, product_code))
 
 
-@app.route("/backoffice/branches/{branch_code}/quotas", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/branches/{branch_code}/quotas", methods=["GET"])
 def get_branch_quotas(branch_code):
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.get_branch_quotas(app.current_request, branch_code))
 
 
-@app.route("/backoffice/branches/{branch_code}/quotas", methods=["PUT"], authorizer=operators)
+@app.route("/backoffice/branches/{branch_code}/quotas", methods=["PUT"])
 def put_branch_quotas(branch_code):
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.put_branch_quotas(app.current_request, branch_code))
 
 
-@app.route("/backoffice/config-history", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/config-history", methods=["GET"])
 def config_history():
     from chalicelib.api import backoffice_config, http
 
@@ -192,14 +191,14 @@ def config_history():
 
 
 # -- back office: identity and session (console) ------------------------------------------------
-@app.route("/backoffice/session", methods=["POST"], authorizer=operators)
+@app.route("/backoffice/session", methods=["POST"])
 def sign_in_operator():
     from chalicelib.api import backoffice_session, http
 
     return http.answer(lambda: backoffice_session.sign_in(app.current_request))
 
 
-@app.route("/backoffice/me", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/me", methods=["GET"])
 def current_operator():
     from chalicelib.api import backoffice_session, http
 
@@ -208,42 +207,42 @@ def current_operator():
 
 
 # -- back office: dashboard, applications, loans ------------------------------------------------
-@app.route("/backoffice/dashboard", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/dashboard", methods=["GET"])
 def backoffice_dashboard():
     from chalicelib.api import backoffice_inquiries, http
 
     return http.answer(lambda: backoffice_inquiries.get_dashboard(app.current_request))
 
 
-@app.route("/backoffice/applications", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/applications", methods=["GET"])
 def backoffice_applications():
     from chalicelib.api import backoffice_inquiries, http
 
     return http.answer(lambda: backoffice_inquiries.list_applications(app.current_request))
 
 
-@app.route("/backoffice/applications/{application_id}", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/applications/{application_id}", methods=["GET"])
 def backoffice_application(application_id):
     from chalicelib.api import backoffice_inquiries, http
 
     return http.answer(lambda: backoffice_inquiries.get_application(app.current_request, application_id))
 
 
-@app.route("/backoffice/loans", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/loans", methods=["GET"])
 def backoffice_loans():
     from chalicelib.api import backoffice_inquiries, http
 
     return http.answer(lambda: backoffice_inquiries.list_loans(app.current_request))
 
 
-@app.route("/backoffice/loans/{loan_id}", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/loans/{loan_id}", methods=["GET"])
 def backoffice_loan(loan_id):
     from chalicelib.api import backoffice_inquiries, http
 
     return http.answer(lambda: backoffice_inquiries.get_loan(app.current_request, loan_id))
 
 
-@app.route("/backoffice/loans/{loan_id}/postings", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/loans/{loan_id}/postings", methods=["GET"])
 def backoffice_loan_postings(loan_id):
     from chalicelib.api import backoffice_inquiries, http
 
@@ -254,49 +253,49 @@ def backoffice_loan_postings(loan_id):
 
 
 # -- back office: reconciliation, collections, warnings, products ---------------------------------
-@app.route("/backoffice/reconciliation", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/reconciliation", methods=["GET"])
 def backoffice_reconciliation_days():
     from chalicelib.api import backoffice_risk, http
 
     return http.answer(lambda: backoffice_risk.reconciliation_days(app.current_request))
 
 
-@app.route("/backoffice/reconciliation/{partner_id}/{day}", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/reconciliation/{partner_id}/{day}", methods=["GET"])
 def backoffice_reconciliation_report(partner_id, day):
     from chalicelib.api import backoffice_risk, http
 
     return http.answer(lambda: backoffice_risk.reconciliation_report(app.current_request, partner_id, day))
 
 
-@app.route("/backoffice/collections", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/collections", methods=["GET"])
 def backoffice_collections():
     from chalicelib.api import backoffice_risk, http
 
     return http.answer(lambda: backoffice_risk.collections(app.current_request))
 
 
-@app.route("/backoffice/warnings", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/warnings", methods=["GET"])
 def backoffice_warnings():
     from chalicelib.api import backoffice_risk, http
 
     return http.answer(lambda: backoffice_risk.warnings(app.current_request))
 
 
-@app.route("/backoffice/products", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/products", methods=["GET"])
 def backoffice_list_products():
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.list_products(app.current_request))
 
 
-@app.route("/backoffice/products/{product_code}", methods=["GET"], authorizer=operators)
+@app.route("/backoffice/products/{product_code}", methods=["GET"])
 def backoffice_get_product(product_code):
     from chalicelib.api import backoffice_config, http
 
     return http.answer(lambda: backoffice_config.get_product(app.current_request, product_code))
 
 
-@app.route("/backoffice/products/{product_code}", methods=["PUT"], authorizer=operators)
+@app.route("/backoffice/products/{product_code}", methods=["PUT"])
 def backoffice_put_product(product_code):
     from chalicelib.api import backoffice_config, http
 
