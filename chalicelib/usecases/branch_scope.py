@@ -19,13 +19,18 @@ def branches(operator: Operator, branch_code: str | None) -> list[str]:
     """The branch codes a list or a figure covers, in configuration order."""
     if branch_code is not None:
         if not operator.sees(branch_code):
-            raise Refused(Refusal.FORBIDDEN, "BRANCH_FORBIDDEN", "you may see only your own branch")
+            raise forbidden()
         if operator.branch_code != branch_code and config_repository.branch(branch_code) is None:
             raise invalid_input("query", [Violation("branch_code", f"no such branch: {branch_code}")])
         return [branch_code]
     if operator.branch_code is not None:
         return [operator.branch_code]
     return [branch.branch_code for branch in config_repository.branches()]
+
+
+def forbidden() -> Refused:
+    """What a filter naming a branch the operator may not see answers: 403."""
+    return Refused(Refusal.FORBIDDEN, "BRANCH_FORBIDDEN", "you may see only your own branch")
 
 
 def visible(operator: Operator, branch_code: str | None) -> bool:

@@ -46,6 +46,7 @@ from chalicelib.domain.product import Product, Violation
 from chalicelib.observability import logger
 from chalicelib.persistence import config_repository, config_versions, quotas
 from chalicelib.persistence.config_versions import BRANCH, FUNDER, FUNDING, PRODUCT, ConfigRef, VersionConflict, Versioned
+from chalicelib.usecases import branch_scope
 from chalicelib.usecases.errors import Refusal, Refused
 
 TOTAL = "TOTAL"
@@ -67,7 +68,7 @@ def may_edit(operator: Operator) -> None:
 
 def _may_see_branch(operator: Operator, branch_code: str) -> None:
     if not operator.sees(branch_code):
-        raise Refused(Refusal.FORBIDDEN, "BRANCH_FORBIDDEN", "you may see only your own branch")
+        raise branch_scope.forbidden()
 
 
 # -- views --------------------------------------------------------------------------------------

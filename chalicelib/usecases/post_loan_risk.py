@@ -37,6 +37,7 @@ from chalicelib.domain.product import Violation
 from chalicelib.domain.risk_warnings import WarningKind
 from chalicelib.persistence import config_repository, risk_queries
 from chalicelib.persistence.risk import PLATFORM, case_from
+from chalicelib.usecases import branch_scope
 from chalicelib.usecases.errors import Refusal, Refused, invalid_input
 
 MAX_EXAMINED = 1000
@@ -46,23 +47,9 @@ def _bad_cursor() -> Refused:
     return invalid_input("query", [Violation("cursor", "is not a cursor this list gave (use the next_cursor of the page before)")])
 
 
-def _forbidden_branch() -> Refused:
-    return Refused(Refusal.FORBIDDEN, "BRANCH_FORBIDDEN", "you may see only your own branch")
-
-
 def last_closed_day() -> date:
     """The last business day whose day end has run: the eve of the business date."""
     return config_repository.business_date() - timedelta(days=1)
-
-
-def _branches_in_scope(operator: Operator, branch_code: str | None) -> list[str]:
-    if branch_code is not None:
-        if not operator.sees(branch_code):
-            raise _forbidden_branch()
-        return [branch_code]
-    if operator.role is Role.PLATFORM:
-        return sorted(b.branch_code for b in config_repository.branches())
-    return [operator.branch_code] if operator.branch_code else []
 
 
 def _from(parts: list[str], at: dict[str, Any] | None, key: str) -> tuple[list[str], Any]:
@@ -154,7 +141,7 @@ def collection_queue(
     """A page of open collection cases in the operator's scope, and the position after it."""
     if stage is not None and stage not in stage_codes():
         raise invalid_input("query", [Violation("stage", f"must be a stage of the collection policy: {', '.join(stage_codes())}")])
-    parts, start = _from(_branches_in_scope(operator, branch_code), at, "key")
+    parts, start = _from(branch_scope.branches(operator, branch_code), at, "key")
 
     def accept(document: dict[str, Any]) -> bool:
         if stage is not None and document.get("stage") != stage:
@@ -183,10 +170,10 @@ def warning_list(
                 raise Refused(Refusal.FORBIDDEN, "FORBIDDEN", "auditors see only the platform's reconciliation breaks")
             kind = WarningKind.RECONCILIATION_BREAK.value
         elif operator.role is not Role.PLATFORM:
-            raise _forbidden_branch()
+            raise branch_scope.forbidden()
         parts = [PLATFORM]
     else:
-        parts = _branches_in_scope(operator, branch_code)
+        parts = branch_scope.branches(operator, branch_code)
         if branch_code is None and operator.role is Role.PLATFORM:
             parts.append(PLATFORM)
     if at is not None and (at.get("day") != day.isoformat() or at.get("kind") != kind):
