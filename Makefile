@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(PY) bench/ledger.py
 	$(PY) bench/reconciliation.py
 	$(PY) bench/day_end.py
+	$(PY) bench/cost_model.py
 
 clean:
 	rm -rf $(VENV) chalice.out infrastructure/cdk.out infrastructure/chalice.out .pytest_cache .hypothesis
