@@ -323,10 +323,10 @@ def review_decide(event, context):
 
 @app.lambda_function(name="review_await_manual")
 def review_await_manual(event, context):
-    """Origination step: MANUAL_REVIEW, holding the workflow's task token."""
+    """Origination step: MANUAL_REVIEW, in the branch's queue until its deadline."""
     from chalicelib.usecases import review
 
-    return review.await_manual(event["application_id"], event["task_token"])
+    return review.await_manual(event["application_id"], event["review_timeout_seconds"])
 
 
 @app.lambda_function(name="route_application")
@@ -337,15 +337,6 @@ def route_application(event, context):
     if event.get("failed"):
         return fund_routing.routing_failed(event["application_id"])
     return fund_routing.route(event["application_id"])
-
-
-@app.lambda_function(name="offer_await_acceptance")
-def offer_await_acceptance(event, context):
-    """Origination step: OFFERED, holding the workflow's task token until the borrower answers."""
-    from chalicelib.aws_clients import client
-    from chalicelib.usecases import offers
-
-    return offers.await_answer(event["application_id"], event["task_token"], client("stepfunctions"))
 
 
 @app.lambda_function(name="offer_close")
@@ -429,6 +420,15 @@ def advance_business_date(event, context):
     from chalicelib.usecases import day_end
 
     return day_end.advance(date.fromisoformat(event["business_date"]))
+
+
+@app.schedule("rate(5 minutes)", name="origination_watch")
+def origination_watch(event):
+    """Deadlines (manual reviews, offers) expired and stalled origination legs started again."""
+    from chalicelib.aws_clients import client
+    from chalicelib.usecases import origination_watch as watch
+
+    return watch.sweep(client("stepfunctions"))
 
 
 @app.schedule("cron(30 16 * * ? *)", name="start_day_end")

@@ -144,6 +144,18 @@ def standard_transitions(events: Iterable[dict[str, Any]]) -> int:
     return entered + max(0, scheduled - task_entered)
 
 
+EXPRESS_MEMORY_GB = 64 / 1024  # an Express execution is billed at 64 MB (its state is far below that)
+
+
+def express_usage(events: list[dict[str, Any]]) -> float:
+    """The billed GB-seconds of one Express execution from its history: its duration (first event
+    to last), rounded up to 100 ms, at 64 MB."""
+    if not events:
+        return 0.0
+    seconds = (events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds()
+    return math.ceil(max(seconds, 0.001) * 10) / 10 * EXPRESS_MEMORY_GB
+
+
 def distributed_map_transitions(children: int, chunks: int, failed_chunks: int = 0) -> int:
     """Transitions of the day end's Distributed Map children (not in moto's histories): each child
     started is charged one; each runs CloseChunk (a Task) and MoreInSegment (a Choice) per chunk, a
@@ -176,8 +188,9 @@ def modelled_ms(invocation: Any) -> float:
     return own + waits
 
 
-def quantities(usage: Usage, transitions: int, sfn_log_bytes: float, durations: str = "measured") -> dict[str, float]:
-    """The quantities of the price table one phase used (``durations``: measured, modelled)."""
+def quantities(usage: Usage, transitions: int, sfn_log_bytes: float, durations: str = "measured", express: tuple[float, float] = (0, 0.0)) -> dict[str, float]:
+    """The quantities of the price table one phase used (``durations``: measured, modelled; ``express``:
+    the Express executions it started and their billed GB-seconds)."""
     invocations = usage.invocations
     gb_seconds = 0.0
     for inv in invocations:
@@ -192,6 +205,8 @@ def quantities(usage: Usage, transitions: int, sfn_log_bytes: float, durations: 
         "lambda.requests": len(invocations),
         "lambda.duration.x86_64": gb_seconds,
         "stepfunctions.standard.transitions": transitions,
+        "stepfunctions.express.requests": express[0],
+        "stepfunctions.express.duration": express[1],
         "dynamodb.on_demand.write_request_units": sum(usage.wru.values()) + sum(usage.index_wru.values()),
         "dynamodb.on_demand.read_request_units": sum(usage.rru.values()),
         "s3.standard.tier1_requests": usage.s3_requests["tier1"],
@@ -222,7 +237,8 @@ def minus(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
 # -- the naive design, from the measured figures ----------------------------------------------------
 
 NAIVE = """the naive design: the same system with every step its own Lambda and its own Standard state
-  (no batching, no Express, which this design does not use either): the automated review as five Tasks
+  (no batching, no Express): origination one Standard workflow, its transitions the states the legs
+  entered plus the waiting states (AwaitAcceptance; a task token), the automated review as five Tasks
   (bureau, anti-fraud, rules, scorecard, decision) instead of two, each extra step a Lambda invocation
   that reads and writes the application as the measured review_close does (its measured duration and
   DynamoDB units) and a transition; the day end without chunks: each loan its own child workflow each
@@ -288,7 +304,7 @@ def run(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
     import boto3
     import pytest
 
-    from tests.support.aws import mocked_aws, wait_for_execution, wait_until_settled
+    from tests.support.aws import executions_of, mocked_aws, wait_for_execution, wait_until_settled
 
     monkeypatch = pytest.MonkeyPatch()
     problems: list[str] = []
@@ -348,11 +364,11 @@ def run(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
                     status, shown = partner.request("GET", f"/v1/applications/{application_id}")
                     if shown.get("status") != "OFFERED":
                         problems.append(f"application {i}: {shown.get('status')} {shown.get('decision')}")
-                        wait_for_execution(sfn, arn, timeout=60)
+                        wait_until_settled(sfn, arn, timeout=60)
                         return None
                     accepted = {"accepted": True, "accepted_at": datetime.now(timezone.utc).isoformat()}
                     status, answer = partner.request("POST", f"/v1/applications/{application_id}/acceptance", accepted)
-                    done = wait_for_execution(sfn, arn, timeout=120)
+                    done = wait_until_settled(sfn, arn, timeout=120)  # every leg
                     item = applications.get(application_id)
                     if status != 200 or done["status"] != "SUCCEEDED" or item.status != "DISBURSED":
                         problems.append(f"application {i}: acceptance {status}, execution {done['status']}, {item.status}")
@@ -392,21 +408,28 @@ def run(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
             seconds = time.perf_counter() - started
 
             # The histories and what is stored (not counted).
+            machine_arn = origination_arn.replace(":execution:", ":stateMachine:")
+            legs = {a: [history(sfn, leg["executionArn"]) for leg in executions_of(sfn, machine_arn, a)] for a, _ in made}
+            express = {
+                "legs": [len(legs[a]) for a, _ in made],
+                "gb_seconds": [sum(express_usage(events) for events in legs[a]) for a, _ in made],
+                "as_standard": [sum(standard_transitions(events) for events in legs[a]) for a, _ in made],
+            }
             histories = {
-                "origination": [standard_transitions(history(sfn, f"{origination_arn}:{a}")) for a, _ in made],
+                "origination": [0 for _ in made],  # no Standard execution: the legs are Express
                 "day end, no loans": standard_transitions(history(sfn, empty_arn)),
                 "day end": standard_transitions(history(sfn, full_arn)),
             }
-            log_sizes = sfn_log_event_bytes(history(sfn, f"{origination_arn}:{made[0][0]}") if made else [])
+            log_sizes = sfn_log_event_bytes([e for events in legs[made[0][0]] for e in events] if made else [])
             log_sizes_day = sfn_log_event_bytes(history(sfn, full_arn))
             children = {phase: len(json.loads(sfn.describe_execution(executionArn=arn)["input"])["segments"]) for phase, arn in (("day end, no loans", empty_arn), ("day end", full_arn))}
             sizes_after = table_bytes(meter)
             check_child_workflow(json.loads((ROOT / "statemachines" / "day_end.asl.json").read_text(encoding="utf-8")))
-            express = [m.id for m in resources.STATE_MACHINES if m.type == "EXPRESS"]
+            express["machines"] = [m.id for m in resources.STATE_MACHINES if m.type == "EXPRESS"]
             return {
                 "loans": len(made), "closing": closing, "seconds": seconds, "problems": problems, "histories": histories,
                 "children": children, "sfn_log_event": {"origination": log_sizes, "day end": log_sizes_day},
-                "stored_bytes": {t: sizes_after[t] - sizes_before.get(t, 0) for t in sizes_after}, "express_machines": express,
+                "stored_bytes": {t: sizes_after[t] - sizes_before.get(t, 0) for t in sizes_after}, "express": express,
                 "branches": branches,
             }
     finally:
@@ -506,8 +529,12 @@ def figures(meter: Meter, result: dict[str, Any], args: argparse.Namespace) -> d
         "day end, no loans": transitions["day end, no loans"] * events_per_transition * d_mean,
         "day end": transitions["day end"] * events_per_transition * d_mean,
     }
-    q = {mode: {p: quantities(phases[p], transitions[p], sfn_logs[p], mode) for p in transitions} for mode in ("measured", "modelled")}
-    out: dict[str, Any] = {"loans": n, "loans_closed_by_the_day_end": closing, "transitions": transitions}
+    legs = (sum(result["express"]["legs"]), sum(result["express"]["gb_seconds"]))
+    q = {mode: {p: quantities(phases[p], transitions[p], sfn_logs[p], mode, legs if p == "origination" else (0, 0.0)) for p in transitions}
+         for mode in ("measured", "modelled")}
+    out: dict[str, Any] = {"loans": n, "loans_closed_by_the_day_end": closing, "transitions": transitions,
+                           "express": {"legs_per_loan": legs[0] / n, "gb_seconds_per_loan": legs[1] / n,
+                                       "as_standard_transitions_per_loan": sum(result["express"]["as_standard"]) / n}}
     for mode in ("measured", "modelled"):
         night, empty = q[mode]["day end"], q[mode]["day end, no loans"]
         variable, parts = day_end_split(night, empty, args.segments, result["branches"]["with_loans"])
@@ -644,7 +671,7 @@ SERVICES = ("API Gateway", "Lambda", "Step Functions", "DynamoDB", "S3", "KMS", 
 DRIVERS = {  # what a loan uses of each service, shown beside its cost
     "API Gateway": [("apigateway.rest.requests", "requests", 1)],
     "Lambda": [("lambda.requests", "invocations", 1), ("lambda.duration.x86_64", "GB-ms", 1000)],
-    "Step Functions": [("stepfunctions.standard.transitions", "transitions", 1)],
+    "Step Functions": [("stepfunctions.standard.transitions", "transitions", 1), ("stepfunctions.express.requests", "Express legs", 1)],
     "DynamoDB": [("dynamodb.on_demand.write_request_units", "WRU", 1), ("dynamodb.on_demand.read_request_units", "RRU", 1)],
     "S3": [("s3.standard.tier1_requests", "PUT/LIST", 1), ("s3.standard.tier2_requests", "GET/HEAD", 1)],
     "KMS": [("kms.requests", "requests", 1)],
@@ -674,7 +701,12 @@ def summarise(f: dict[str, Any], prices: PriceTable, args: argparse.Namespace) -
     measured = f["measured"]["per_loan"]
     o_extra, d_extra = naive_extra(f)
     naive = {c: dict(measured[c]) for c, _ in COLUMNS}
-    naive["origination"] = added(naive["origination"], o_extra)
+    as_standard = f["express"]["as_standard_transitions_per_loan"] + 1  # + the AwaitAcceptance a single workflow waits in
+    naive["origination"] = added(naive["origination"], o_extra, {
+        "stepfunctions.standard.transitions": as_standard,
+        "stepfunctions.express.requests": -measured["origination"].get("stepfunctions.express.requests", 0.0),
+        "stepfunctions.express.duration": -measured["origination"].get("stepfunctions.express.duration", 0.0),
+    })
     naive["day end"] = added(naive["day end"], d_extra)
     shares: collections.Counter = collections.Counter()
     for c, _ in COLUMNS:
@@ -778,10 +810,10 @@ def print_report(args: argparse.Namespace, result: dict[str, Any], f: dict[str, 
     print("  mean item sizes written (bytes): " + ", ".join(f"{t} {v:,.0f}" for t, v in sorted(f["item_sizes"].items())))
     print("  the warm-up loan (each function's first call in the process, indicative of a cold start): " +
           ", ".join(f"{k} {v:.0f} ms" for k, v in f["cold"].items()))
-    if result["express_machines"]:
-        print(f"  Express machines (not priced here): {result['express_machines']}")
-    else:
-        print("  no Express workflow in the design: Express requests and duration 0")
+    e = f["express"]
+    print(f"  Express workflows {result['express']['machines']}: {e['legs_per_loan']:.2f} legs a loan, {e['gb_seconds_per_loan'] * 1000:.1f} "
+          f"billed GB-ms a loan (durations from the histories, rounded up to 100 ms, at 64 MB); the same path as one Standard "
+          f"workflow would enter {e['as_standard_transitions_per_loan'] + 1:.1f} states")
     print()
     print("not counted: data transfer; S3's own KMS requests (S3 Bucket Keys); Lambda cold starts (INIT is billed since 2025-08; see the "
           "warm-up durations); X-Ray traces beyond one per API request and per night (sampling assumed to record them all); free tiers; "

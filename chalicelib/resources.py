@@ -171,13 +171,17 @@ APPLICATIONS_TABLE = Table(
     env="APPLICATIONS_TABLE_NAME",
     partition_key="pk",
     indexes=(
-        Index(name="by_branch_status", partition_key="branch_status", sort_key="updated_at"),
+        Index(name="by_branch_status", partition_key="branch_status", sort_key="updated_at", projection="KEYS_ONLY"),
         Index(name="by_branch_day", partition_key="branch_day", sort_key="application_id", projection="KEYS_ONLY"),
+        Index(name="by_due", partition_key="due_branch", sort_key="waits_until", projection="KEYS_ONLY"),
     ),
     description="Applications, one idempotency item per partner application number, and the back office's "
     "counters of each branch and day (see persistence/applications.py). by_branch_status: a branch's applications "
-    "in one status (the manual review queue); by_branch_day: a branch's applications received on one business day, "
-    "newest first (the back office's search); keys only, written once when an application is stored.",
+    "in one status, keys only (the manual review queue, the expiry sweep; an entry is rewritten at each change of "
+    "status, a few dozen bytes, not the whole application); by_branch_day: a branch's applications received on one business day, "
+    "newest first (the back office's search); keys only, written once when an application is stored. by_due: "
+    "sparse, keys only: a branch's applications waiting for a person (a manual review, an offer) by deadline, "
+    "for the origination watch.",
 )
 
 CREDIT_REPORTS_TABLE = Table(
@@ -284,19 +288,19 @@ ORIGINATION_MACHINE = StateMachine(
     id="origination",
     env="ORIGINATION_STATE_MACHINE_ARN",
     definition="origination.asl.json",
-    type="STANDARD",
+    type="EXPRESS",
     functions={
         "QueryBureauFunctionArn": "review_query_bureau",
         "DecideFunctionArn": "review_decide",
         "AwaitManualReviewFunctionArn": "review_await_manual",
         "CloseReviewFunctionArn": "review_close",
         "RouteFunctionArn": "route_application",
-        "AwaitAcceptanceFunctionArn": "offer_await_acceptance",
         "CloseOfferFunctionArn": "offer_close",
         "SignContractFunctionArn": "sign_contract",
         "DisburseFunctionArn": "disburse_loan",
     },
-    description="Carries an application from RECEIVED through review, routing, the borrower's answer and the signed contract.",
+    description="Carries an application from RECEIVED through review, routing, the borrower's answer, the signed contract and "
+    "the disbursement, in legs that end where a person is awaited (Express: priced per request and duration, not per transition).",
 )
 
 QUOTAS_TABLE = Table(
@@ -412,7 +416,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "customers": Access.READ_WRITE,
             "pii": Access.ENCRYPT,
             "pii_hash": Access.MAC,
-            "origination": Access.START_AND_CALLBACK,
+            "origination": Access.START,
             "archive": Access.READ,  # presigned links to signed contracts
             "archive_key": Access.DECRYPT,  # ... which S3 decrypts with the signer's permissions
             "loans": Access.READ_WRITE,  # repayments, loan and schedule views, the partners' event feed
@@ -451,7 +455,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="review_await_manual",
         uses={"applications": Access.READ_WRITE},
-        description="Review step: puts the application in its branch's manual review queue with the task token.",
+        description="Review step: puts the application in its branch's manual review queue until its deadline.",
     ),
     Function(
         name="route_application",
@@ -462,11 +466,6 @@ FUNCTIONS: tuple[Function, ...] = (
         name="review_close",
         uses={"applications": Access.READ_WRITE},
         description="Review step: records the review's end (approved for routing, rejected, expired, failed).",
-    ),
-    Function(
-        name="offer_await_acceptance",
-        uses={"applications": Access.READ_WRITE, "origination": Access.CALLBACK},
-        description="Origination step: keeps the offer's task token; an answer already given resumes the workflow.",
     ),
     Function(
         name="offer_close",
@@ -550,6 +549,18 @@ FUNCTIONS: tuple[Function, ...] = (
         uses={"config": Access.READ, "day_end": Access.START},
         description="Scheduled: starts the day-end state machine.",
     ),
+    Function(
+        name="origination_watch",
+        uses={
+            "config": Access.READ,
+            "applications": Access.READ_WRITE,
+            "quotas": Access.READ_WRITE,  # an expired offer's reservation released, its line closed
+            "loans": Access.READ,  # whether a payment still being queried is IN_DOUBT
+            "origination": Access.START,
+        },
+        description="Scheduled (every 5 minutes): manual reviews and offers past their deadline expired; "
+        "stalled origination legs started again.",
+    ),
 )
 
 # Environment variables every function gets, that name no resource.
@@ -570,6 +581,8 @@ COMMON_ENV: tuple[str, ...] = (
     "PAYMENT_GATEWAY_MODE",  # "simulator" (sandboxes, the local stack) or "http"
     "PAYMENT_GATEWAY_URL",
     "PAYMENT_QUERY_SECONDS",  # how long the workflow waits between queries of a payment whose outcome is unknown
+    "PAYMENT_QUERIES_IN_LEG",  # queries the workflow's leg waits for; later ones are the origination watch's
+    "ORIGINATION_STALL_SECONDS",  # an origination leg this long without a change is started again by the watch
     "PAYMENT_QUERY_ATTEMPTS",  # queries before a payment is left IN_DOUBT for the operators
     "EVENT_RETENTION_DAYS",  # how long the partners' event feed keeps an event
     "EVENT_SETTLE_SECONDS",  # the feed serves an event once it is this old (no cursor passes one still committing)

@@ -65,6 +65,7 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "PAYMENT_GATEWAY_URL": "https://payment-gateway.invalid",
         "PAYMENT_QUERY_SECONDS": "1",  # the local stack re-queries an unknown payment outcome after a second
         "PAYMENT_QUERY_ATTEMPTS": "5",
+        "PAYMENT_QUERIES_IN_LEG": "5",  # locally every query within the leg (a second apart)
         "EVENT_RETENTION_DAYS": "30",
         "EVENT_SETTLE_SECONDS": "1",  # the local feed shows an event a second after its write
         "DAY_END_SEGMENTS": "2",
@@ -78,6 +79,7 @@ class LocalStack:
     moto_port: int = field(default_factory=free_port)
     business_date: date | None = None
     watch_executions: bool = True
+    watch_seconds: float = field(default_factory=lambda: float(os.environ.get("LOCAL_WATCH_SECONDS", "30")))
     env: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     _moto: Any = None
@@ -120,7 +122,20 @@ class LocalStack:
         self._serve_api(app_module.app)
         if self.watch_executions:
             self._spawn(self._log_state_transitions, provisioned.state_machine_arns)
+        if self.watch_seconds:
+            self._spawn(self._run_origination_watch, app_module)
         return self
+
+    def _run_origination_watch(self, app_module: Any) -> None:
+        """The origination watch's schedule, locally: a round every ``watch_seconds`` (offers and
+        manual reviews past their deadline expired, stalled legs started again)."""
+        from local.lambda_runtime import LambdaContext
+
+        while not self._stop.wait(self.watch_seconds):
+            try:
+                app_module.origination_watch({"detail-type": "Scheduled Event", "detail": {}}, LambdaContext(function_name="origination_watch"))
+            except Exception:  # noqa: BLE001 - a failed round is logged; the next one runs
+                log.warning("the origination watch's round failed", exc_info=True)
 
     def _spawn(self, target: Any, *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)

@@ -198,8 +198,13 @@ def branch_status(branch_code: str | None, status: str) -> str:
     return f"{branch_code}#{status}"
 
 
-def transition(application_id: str, to: str, allowed_from: set[str], now: str, **attributes: Any) -> ApplicationItem:
-    """Move an application to status ``to`` (idempotent: already there is fine), setting ``attributes``.
+def transition(
+    application_id: str, to: str, allowed_from: set[str], now: str, strict: bool = False, unset: str | None = None, **attributes: Any
+) -> ApplicationItem:
+    """Move an application to status ``to`` (idempotent: already there is fine, unless ``strict``:
+    then only a move counts, as when two people decide at once), setting ``attributes``; with
+    ``unset``, already in ``to``, only while that attribute is not set yet (of two runs of a step at
+    once, one records its result).
 
     Refuses (``StatusConflict``) a move from any status not in ``allowed_from``. The move is made
     under the condition that the status is still the one read, with its entry in the status history
@@ -209,8 +214,8 @@ def transition(application_id: str, to: str, allowed_from: set[str], now: str, *
         item = tracked(application_id)
         if item is None:
             raise LookupError(application_id)
-        if item.status == to:
-            return _set_in_place(item, to, allowed_from, now, attributes)
+        if item.status == to and not strict:
+            return _set_in_place(item, to, allowed_from, now, attributes, unset)
         if item.status not in allowed_from:
             raise StatusConflict(f"application {application_id} is {item.status}, not one of {sorted(allowed_from)}")
         try:
@@ -224,6 +229,20 @@ def transition(application_id: str, to: str, allowed_from: set[str], now: str, *
     raise StatusConflict(f"application {application_id} kept changing meanwhile")
 
 
+WAITING = frozenset({ApplicationStatus.MANUAL_REVIEW.value, ApplicationStatus.OFFERED.value})  # for a person
+
+
+def _waiting(item: TrackedApplication, to: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    """The attributes with the application's place in the ``by_due`` index: entering a waiting status
+    with a deadline (``waits_until``) puts it there (``due_branch``); any other change of status takes
+    it out, so the index only ever holds what waits."""
+    if to in WAITING and attributes.get("waits_until"):
+        return {**attributes, "due_branch": item.branch_code}
+    if item.due_branch or item.waits_until:
+        return {"due_branch": None, "waits_until": None, **attributes}
+    return attributes
+
+
 def _attribute_actions(attributes: dict[str, Any]) -> list[Any]:
     return [
         getattr(TrackedApplication, name).set(value) if value is not None else getattr(TrackedApplication, name).remove()
@@ -231,8 +250,11 @@ def _attribute_actions(attributes: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _set_in_place(item: TrackedApplication, to: str, allowed_from: set[str], now: str, attributes: dict[str, Any]) -> TrackedApplication:
+def _set_in_place(
+    item: TrackedApplication, to: str, allowed_from: set[str], now: str, attributes: dict[str, Any], unset: str | None = None
+) -> TrackedApplication:
     """Already in ``to``: set the attributes (no change of status: nothing counted, nothing in the history)."""
+    attributes = _waiting(item, to, attributes) if to in WAITING else attributes
     actions = [
         TrackedApplication.status.set(to),
         TrackedApplication.branch_status.set(branch_status(item.branch_code, to)),
@@ -240,7 +262,10 @@ def _set_in_place(item: TrackedApplication, to: str, allowed_from: set[str], now
         *_attribute_actions(attributes),
     ]
     try:
-        item.update(actions=actions, condition=TrackedApplication.status.is_in(*(allowed_from | {to})))
+        condition = TrackedApplication.status.is_in(*(allowed_from | {to}))
+        if unset:
+            condition &= getattr(TrackedApplication, unset).does_not_exist()
+        item.update(actions=actions, condition=condition)
     except UpdateError as exc:
         if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
             raise StatusConflict(f"application {item.application_id} changed status meanwhile") from exc
@@ -279,6 +304,7 @@ def _counted(item: TrackedApplication, to: str, attributes: dict[str, Any]) -> d
 
 def _change(item: TrackedApplication, to: str, now: str, attributes: dict[str, Any]) -> None:
     """The change of status, its history entry and its counters in one transaction; then ``item`` as written."""
+    attributes = _waiting(item, to, attributes)
     actions = [
         TrackedApplication.status.set(to),
         TrackedApplication.branch_status.set(branch_status(item.branch_code, to)),
@@ -316,9 +342,36 @@ def counts(branch_codes: Iterable[str], day: str) -> dict[str, list[dict[str, An
 
 
 def queue(branch_code: str, status: str, limit: int = 50) -> list[ApplicationItem]:
-    """A branch's applications in ``status``, oldest first (the manual review queue)."""
+    """A branch's applications in ``status``, oldest first (the manual review queue).
+
+    The index holds keys only (an entry is rewritten at every change of status); the items are read
+    by key, in the index's order, those that left the status meanwhile dropped."""
     index = ApplicationItem.by_branch_status
-    return list(index.query(branch_status(branch_code, status), limit=limit, scan_index_forward=True))
+    entries = index.query(branch_status(branch_code, status), limit=limit, scan_index_forward=True)
+    return [item for item in _read(entry.pk for entry in entries) if item.status == status]
+
+
+def due(branch_code: str, until: str, limit: int = 100) -> list[ApplicationItem]:
+    """A branch's applications waiting for a person whose deadline is ``until`` or earlier, the
+    earliest first (the sparse ``by_due`` index; keys only, then the items read)."""
+    index = ApplicationItem.by_due
+    entries = index.query(branch_code, ApplicationItem.waits_until <= until, limit=limit, scan_index_forward=True)
+    return _read(entry.pk for entry in entries)
+
+
+def changed_before(branch_code: str, status: str, before: str, limit: int = 100) -> list[ApplicationItem]:
+    """A branch's applications in ``status`` whose last change is older than ``before``, oldest first
+    (``by_branch_status``): those a leg of the workflow left behind."""
+    index = ApplicationItem.by_branch_status
+    entries = index.query(branch_status(branch_code, status), ApplicationItem.updated_at < before, limit=limit, scan_index_forward=True)
+    return [item for item in _read(entry.pk for entry in entries) if item.status == status]
+
+
+def _read(keys: Iterable[str]) -> list[ApplicationItem]:
+    """Items by key, in the keys' order (BatchGetItem, 100 at a time), the missing dropped."""
+    keys = list(keys)
+    found = {item.pk: item for item in ApplicationItem.batch_get(keys)} if keys else {}
+    return [found[key] for key in keys if key in found]
 
 
 class StatusConflict(Exception):

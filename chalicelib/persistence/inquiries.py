@@ -142,20 +142,16 @@ def _in_order(entries: list[dict[str, Any]], loaded: Iterable[Any], key_of: Call
 # -- applications ---------------------------------------------------------------------------------
 
 
-def _applications_as_stored(entries: list[dict[str, Any]]) -> list[Any]:
-    return [TrackedApplication.from_raw_data(entry) for entry in entries]
-
-
 def _applications_by_key(entries: list[dict[str, Any]]) -> list[Any]:
     loaded = TrackedApplication.batch_get([entry["pk"]["S"] for entry in entries])
     return _in_order(entries, loaded, lambda item: item.pk, lambda entry: entry["pk"]["S"])
 
 
 def applications_in_status(branch_codes: Iterable[str], status: str) -> list[Partition]:
-    """Each branch's applications in ``status``, most recently changed first (``by_branch_status``)."""
+    """Each branch's applications in ``status``, most recently changed first (``by_branch_status``, keys only)."""
     index = TrackedApplication.by_branch_status
     return [
-        Partition(index, "branch_status", f"{branch}#{status}", ("pk", "branch_status", "updated_at"), _applications_as_stored)
+        Partition(index, "branch_status", f"{branch}#{status}", ("pk", "branch_status", "updated_at"), _applications_by_key)
         for branch in branch_codes
     ]
 

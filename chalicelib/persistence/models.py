@@ -12,7 +12,7 @@ from typing import Any
 from functools import lru_cache
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
@@ -115,10 +115,22 @@ class GuardItem(LazyModel):
 class ByBranchStatus(GlobalSecondaryIndex):
     class Meta:
         index_name = resources.APPLICATIONS_TABLE.indexes[0].name
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     branch_status = UnicodeAttribute(hash_key=True)
     updated_at = UnicodeAttribute(range_key=True)
+
+
+class ByDue(GlobalSecondaryIndex):
+    """A branch's applications waiting for a person (a reviewer, the borrower), by deadline: sparse
+    (only a waiting application has ``due_branch``) and keys only; what the origination watch reads."""
+
+    class Meta:
+        index_name = declared_index(resources.APPLICATIONS_TABLE, "by_due")
+        projection = KeysOnlyProjection()
+
+    due_branch = UnicodeAttribute(hash_key=True)
+    waits_until = UnicodeAttribute(range_key=True)
 
 
 class ApplicationItem(LazyModel):
@@ -146,7 +158,10 @@ class ApplicationItem(LazyModel):
     branch_status = UnicodeAttribute(null=True)  # "<branch>#<status>": the by_branch_status index
     decision = JSONAttribute(null=True)  # outcome, reasons, limit, rate, score
     trail = JSONAttribute(null=True)  # everything the decision rested on, for "why" a year later
-    task_token = UnicodeAttribute(null=True)  # the waiting manual review's Step Functions token
+    # While it waits for a person (MANUAL_REVIEW, OFFERED): its branch and deadline, the by_due index
+    # (removed when the status changes; see persistence/applications.py)
+    due_branch = UnicodeAttribute(null=True)
+    waits_until = UnicodeAttribute(null=True)
     offer = JSONAttribute(null=True)  # the funder(s), shares, amount, rate, term and expiry of an offer
     kind = UnicodeAttribute(null=True)  # None: an application; "DRAWDOWN": a drawdown on a credit line
     credit_line_id = UnicodeAttribute(null=True)  # the line a drawdown draws on, or the line an application opened
@@ -155,6 +170,7 @@ class ApplicationItem(LazyModel):
     loan_id = UnicodeAttribute(null=True)  # the loan booked for it (DISBURSING on)
     disbursement = JSONAttribute(null=True)  # how the disbursement ended: the payment's reference, or why it failed
     by_branch_status = ByBranchStatus()
+    by_due = ByDue()
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
 

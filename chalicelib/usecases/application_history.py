@@ -13,7 +13,7 @@ Search (``GET /backoffice/applications``), within the branches the operator sees
 
 Everything shown is as stored: personal data masked at intake (``張*``,
 ``110101********4514``, ``138****8000``); the sealed originals, the keyed hash
-of the ID number and a waiting workflow's task token are never shown. Another
+of the ID number and the watch's index keys are never shown. Another
 branch's application is not found (404), as one that does not exist.
 """
 from __future__ import annotations

@@ -130,7 +130,13 @@ def sign(application_id: str) -> dict[str, Any]:
         "signed_at": now.isoformat(),
         **{kind: {"key": a.key, "version_id": a.version_id, "sha256": a.sha256, "size": a.size} for kind, a in archived.items()},
     }
-    applications.transition(application_id, S.SIGNING.value, {S.SIGNING.value}, now.isoformat(), contract=record)
+    try:
+        applications.transition(application_id, S.SIGNING.value, {S.SIGNING.value}, now.isoformat(), unset="contract", contract=record)
+    except applications.StatusConflict:
+        # Another run of this step (an Express leg runs at least once) recorded its contract first: that
+        # one is the contract; this run's archived versions stay unreferenced under the retention lock.
+        logger.warning("contract signed twice at once: the first recorded is kept", extra={"application_id": application_id})
+        return sign(application_id)
     if terms.kind == "CREDIT_LINE" and terms.credit_line_id:
         credit_lines.activate(terms.credit_line_id, now.isoformat())
     metrics.add_metric(name="ContractsSigned", unit=MetricUnit.Count, value=1)

@@ -21,10 +21,13 @@ The ``Disburse`` step of the origination workflow, after the contract is signed:
    reserved at routing released, the application ``DISBURSEMENT_FAILED``, the
    partner's ``DISBURSEMENT_FAILED`` event;
 5. no answer yet (PROCESSING, a timeout): the step answers PENDING with the
-   seconds to wait; the workflow waits and runs it again (a query). After
-   ``PAYMENT_QUERY_ATTEMPTS`` queries the payment is IN_DOUBT: nothing is
-   reversed (the money may have left), the workflow fails visibly and an
-   operator (or the next run of this step) resolves it by querying.
+   seconds to wait (``PAYMENT_QUERY_SECONDS``) for the first
+   ``PAYMENT_QUERIES_IN_LEG`` queries: the workflow's leg waits and runs it
+   again (a query); later ones with 0 seconds: the leg ends and the origination
+   watch starts a DISBURSE leg to query again on its next round (an Express leg
+   lasts five minutes at most). After ``PAYMENT_QUERY_ATTEMPTS`` queries the
+   payment is IN_DOUBT: nothing is reversed (the money may have left), the
+   workflow fails visibly and an operator resolves it by querying.
 
 ``give_up`` (the workflow's catch-all): what was never sent is reversed; what
 was sent is queried once more and settled by the answer; still unknown, it
@@ -286,7 +289,7 @@ def _pay(port: PaymentGateway, loan: Loan, payment: dict[str, Any], item: Any) -
 def _unknown(item: Any, loan: Loan, record: Any, give_up: bool, now: datetime) -> dict[str, Any]:
     payment = record.payment
     queries = int(payment.get("queries", 0)) + 1
-    attempts = int(settings.env("PAYMENT_QUERY_ATTEMPTS", "30"))
+    attempts = int(settings.env("PAYMENT_QUERY_ATTEMPTS", "12"))
     doubtful = give_up or queries >= attempts
     if not loans.set_payment(loan.loan_id, {**payment, "state": IN_DOUBT if doubtful else SENT, "queries": queries}, now, expected_state=payment["state"]):
         return disburse(item.application_id, give_up)  # another run moved the payment on meanwhile: answer what it is now
@@ -294,7 +297,8 @@ def _unknown(item: Any, loan: Loan, record: Any, give_up: bool, now: datetime) -
         metrics.add_metric(name="PaymentsInDoubt", unit=MetricUnit.Count, value=1)
         logger.warning("payment outcome unknown: left IN_DOUBT", extra={"application_id": item.application_id, "loan_id": loan.loan_id, "queries": queries})
         return _answer(item.application_id, IN_DOUBT, loan.loan_id)
-    return _answer(item.application_id, "PENDING", loan.loan_id, wait_seconds=int(settings.env("PAYMENT_QUERY_SECONDS", "60")))
+    in_leg = queries < int(settings.env("PAYMENT_QUERIES_IN_LEG", "3"))
+    return _answer(item.application_id, "PENDING", loan.loan_id, wait_seconds=int(settings.env("PAYMENT_QUERY_SECONDS", "20")) if in_leg else 0)
 
 
 def disburse(application_id: str, give_up: bool = False, port: PaymentGateway | None = None) -> dict[str, Any]:

@@ -239,6 +239,8 @@ def _open_line(item: Any, channel: Any, funding: Any, limit: Decimal, now: datet
 
 def _finish(item: Any, status: S, routing: Any, attempts: list[dict[str, Any]], now: datetime, offer: dict | None = None, **attributes: Any) -> dict[str, Any]:
     trail = {**(item.trail or {}), "routing": {**routing.trail(), "attempts": attempts, "routed_at": now.isoformat()}}
+    if status is S.OFFERED and offer:
+        attributes["waits_until"] = offer["expires_at"]  # the borrower's answer is awaited until then (the watch)
     routed = applications.transition(item.application_id, status.value, {S.ROUTING.value}, now.isoformat(), offer=offer, trail=trail, **attributes)
     return _answer(routed, now)
 
@@ -249,8 +251,7 @@ def _offer_hours(product_code: str | None) -> int:
 
 
 def _answer(item: Any, now: datetime) -> dict[str, Any]:
-    """The step's result: the status and, for an offer, how many seconds it has left (the
-    workflow waits that long for the borrower's answer; at least 1)."""
+    """The step's result: the status and, for an offer, how many seconds it has left (at least 1)."""
     seconds = 0
     if item.status == S.OFFERED.value and item.offer:
         left = datetime.fromisoformat(item.offer["expires_at"]) - now

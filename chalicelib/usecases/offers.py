@@ -1,25 +1,26 @@
-"""An offer and the borrower's answer (要约与承诺): wait for it, take it, or let the offer expire.
+"""An offer and the borrower's answer (要约与承诺): take it, or let the offer expire.
 
-The origination workflow waits at ``AwaitAcceptance`` with a task token and a
-timeout of what is left of the offer (Standard workflow: waiting costs nothing
-per second). The owning partner posts the borrower's answer:
+The origination workflow's leg ends when the offer is made (OFFERED, its
+deadline the offer's ``expires_at``); nothing waits in the workflow. The owning
+partner posts the borrower's answer:
 
-- accepted: ``OFFERED`` -> ``SIGNING`` and the workflow goes on to the contract;
-- declined: ``OFFERED`` -> ``CANCELLED``; the workflow releases the reservation.
+- accepted: ``OFFERED`` -> ``SIGNING``, and the workflow's ANSWER leg signs the
+  contract and disburses;
+- declined: ``OFFERED`` -> ``CANCELLED``, and the ANSWER leg releases the
+  reservation.
 
 The answer is recorded on the application first (one conditional write: of two
 different answers racing, one wins; the same answer again is a replay), then
-the waiting workflow is resumed. Either side may come first: when the answer
-is recorded before the workflow has stored its task token, the waiting step
-finds the answer and resumes the workflow itself.
+the ANSWER leg is started. A replay starts it again while its work is not done
+(the first start may have been lost); every step of it is safe to run twice.
 
-The offer ends (``close``) EXPIRED when no answer came in time, CANCELLED when
-declined or when signing failed for good; each end releases what routing
-reserved and closes a credit line the offer would have opened.
+The offer ends (``close``) EXPIRED when no answer came in time (the origination
+watch, at ``expires_at``), CANCELLED when declined or when signing failed for
+good; each end releases what routing reserved and closes a credit line the
+offer would have opened.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -32,6 +33,7 @@ from chalicelib.domain.product import Violation
 from chalicelib.observability import logger, metrics
 from chalicelib.persistence import applications, credit_lines, quotas
 from chalicelib.usecases.errors import Refusal, Refused, invalid_input, parse_body
+from chalicelib.usecases import origination
 from chalicelib.usecases.origination import ApplicationNotFound
 
 CLOCK_SKEW = timedelta(minutes=5)  # an answer "accepted" this far in the future is still believed
@@ -51,41 +53,33 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _resume(sfn: Any, token: str, accepted: bool) -> bool:
-    """Resume the waiting workflow; False when it no longer waits (expired, or already resumed)."""
-    try:
-        sfn.send_task_success(taskToken=token, output=json.dumps({"accepted": accepted}))
-    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
-        return False
-    return True
-
-
-def await_answer(application_id: str, task_token: str, sfn: Any) -> dict[str, Any]:
-    """Workflow step: keep the task token with the offer; an answer already recorded resumes at once."""
-    item = applications.get(application_id)
-    if item is None:
-        raise ApplicationNotFound(application_id)
-    if item.status == S.OFFERED.value and item.acceptance is None:
-        try:
-            applications.transition(application_id, S.OFFERED.value, {S.OFFERED.value}, _now().isoformat(), task_token=task_token)
-            return {"application_id": application_id, "waiting": True}
-        except applications.StatusConflict:
-            item = applications.get(application_id)  # the answer came meanwhile
-    if item.acceptance is not None:
-        _resume(sfn, task_token, bool(item.acceptance["accepted"]))
-        return {"application_id": application_id, "waiting": False}
-    raise applications.StatusConflict(f"application {application_id} is {item.status}, not OFFERED")
-
-
 def _parse(payload: Any) -> Answer:
     return parse_body(Answer, payload, "answer")
 
 
-def _replay(item: Any, answer: Answer) -> dict[str, Any]:
+def _replay(item: Any, answer: Answer, sfn: Any) -> dict[str, Any]:
     if bool(item.acceptance["accepted"]) != answer.accepted:
         given = "accepted" if item.acceptance["accepted"] else "declined"
         raise Refused(Refusal.CONFLICT, "ANSWER_CONFLICT", f"the borrower already {given} this offer", [Violation("accepted", f"already {given}")])
+    if _unfinished(item):
+        _go_on(sfn, item.application_id, answer.accepted)
     return {"application_id": item.application_id, "status": item.status, "accepted": answer.accepted}
+
+
+def _unfinished(item: Any) -> bool:
+    """The answer's leg has work left: an accepted offer not signed yet, a declined one still holding quota."""
+    if item.status == S.SIGNING.value:
+        return not item.contract
+    return item.status == S.CANCELLED.value and bool((item.offer or {}).get("reservation")) and not _released(item)
+
+
+def _released(item: Any) -> bool:
+    reservation = quotas.get_reservation(item.offer["reservation"])
+    return reservation is None or reservation.status == quotas.RELEASED
+
+
+def _go_on(sfn: Any, application_id: str, accepted: bool) -> None:
+    origination.resume(sfn, application_id, "ANSWER", answer={"accepted": accepted})
 
 
 def answer(partner: Any, application_id: str, payload: Any, sfn: Any) -> dict[str, Any]:
@@ -98,7 +92,7 @@ def answer(partner: Any, application_id: str, payload: Any, sfn: Any) -> dict[st
     if given.accepted_at > now + CLOCK_SKEW:
         raise invalid_input("answer", [Violation("accepted_at", "must not be in the future")])
     if item.acceptance is not None:
-        return _replay(item, given)
+        return _replay(item, given, sfn)
     if item.status == S.EXPIRED.value or (item.status == S.OFFERED.value and now >= datetime.fromisoformat(item.offer["expires_at"])):
         raise Refused(Refusal.BUSINESS_RULE, "OFFER_EXPIRED", "the offer has expired", [Violation("accepted", "the offer expired")])
     if item.status != S.OFFERED.value:
@@ -110,10 +104,9 @@ def answer(partner: Any, application_id: str, payload: Any, sfn: Any) -> dict[st
     except applications.StatusConflict:
         item = applications.get(application_id)
         if item is not None and item.acceptance is not None:  # a concurrent answer won
-            return _replay(item, given)
+            return _replay(item, given, sfn)
         raise Refused(Refusal.BUSINESS_RULE, "NO_OPEN_OFFER", "the offer closed meanwhile") from None
-    if item.task_token:
-        _resume(sfn, item.task_token, given.accepted)  # not waiting (yet): the waiting step resumes itself
+    _go_on(sfn, application_id, given.accepted)
     metrics.add_metric(name="OffersAccepted" if given.accepted else "OffersDeclined", unit=MetricUnit.Count, value=1)
     logger.info("offer answered", extra={"application_id": application_id, "accepted": given.accepted})
     return {"application_id": application_id, "status": to.value, "accepted": given.accepted}
@@ -138,5 +131,5 @@ def close(application_id: str, end: str) -> dict[str, Any]:
     reasons = (item.decision or {}).get("reasons", [])
     reason = {"EXPIRED": "OFFER_EXPIRED", "DECLINED": "OFFER_DECLINED", "SIGNING_FAILED": "SIGNING_FAILED"}[end]
     decision = {**(item.decision or {}), "reasons": reasons if reason in reasons else [*reasons, reason]}
-    applications.transition(application_id, status.value, allowed, now.isoformat(), decision=decision, task_token=None)
+    applications.transition(application_id, status.value, allowed, now.isoformat(), decision=decision)
     return {"application_id": application_id, "status": status.value}

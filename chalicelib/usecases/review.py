@@ -3,19 +3,21 @@
 - ``query_bureau``: REVIEWING; the credit report, reused while valid, else
   queried as the application's branch with the applicant's consent.
 - ``decide``: anti-fraud, rules, scorecard, decision; the trail is stored.
-- ``await_manual``: MANUAL_REVIEW with the workflow's task token, in the
-  branch's queue; ``manual_decision`` (a reviewer, through the back office)
-  answers the token and the workflow resumes.
+- ``await_manual``: MANUAL_REVIEW with its deadline, in the branch's queue
+  (the workflow's leg ends); ``manual_decision`` (a reviewer, through the back
+  office) approves (the ROUTE leg started) or rejects; the origination watch
+  expires it at the deadline.
 - ``close``: the review's end: approved (ROUTING, ready for fund routing),
   REJECTED, EXPIRED (the manual review waited too long), or REJECTED with a
   reason when the bureau or a step failed for good. No application stays in
-  REVIEWING or MANUAL_REVIEW after its execution ended.
+  REVIEWING after its leg ended (the watch starts a stalled one again), nor in
+  MANUAL_REVIEW past its deadline.
 """
 from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib import resources, settings
@@ -23,6 +25,7 @@ from chalicelib.domain.application_status import ApplicationStatus as S
 from chalicelib.persistence import applications, credit_reports, pii_vault
 from chalicelib.ports.credit_bureau import BureauQuery, CreditBureau, reusable
 from chalicelib.usecases.errors import Refusal, Refused
+from chalicelib.usecases import origination
 from chalicelib.usecases.origination import ApplicationNotFound
 
 
@@ -84,11 +87,15 @@ def query_bureau(application_id: str, port: CreditBureau | None = None) -> dict[
     return {"report_key": report_key, "reused": False}
 
 
-def await_manual(application_id: str, task_token: str) -> dict[str, str]:
-    applications.transition(
-        application_id, S.MANUAL_REVIEW.value, {S.REVIEWING.value}, _now().isoformat(), task_token=task_token
+def await_manual(application_id: str, review_timeout_seconds: int) -> dict[str, str]:
+    """Workflow step: into the branch's manual review queue, with its deadline (the workflow's leg
+    ends here; the reviewer's decision or the origination watch, at the deadline, goes on)."""
+    now = _now()
+    deadline = now + timedelta(seconds=int(review_timeout_seconds))
+    item = applications.transition(
+        application_id, S.MANUAL_REVIEW.value, {S.REVIEWING.value}, now.isoformat(), waits_until=deadline.isoformat()
     )
-    return {"application_id": application_id, "status": S.MANUAL_REVIEW.value}
+    return {"application_id": application_id, "status": item.status}
 
 
 ENDS = {
@@ -100,37 +107,45 @@ ENDS = {
 }
 
 
-def close(application_id: str, end: str) -> dict[str, str]:
+def close(application_id: str, end: str, manual: dict[str, Any] | None = None) -> dict[str, str]:
+    """The review's end; ``manual``: the reviewer's decision, recorded in the trail by the same write."""
     status, reason = ENDS[end]
     item = _application(application_id)
     decision = dict(item.decision or {})
-    if reason:
+    if reason and reason not in decision.get("reasons", []):
         decision.update(outcome="REJECT" if status is S.REJECTED else status.value, reasons=[*decision.get("reasons", []), reason])
+    extra = {"trail": {**(item.trail or {}), "manual_review": manual}} if manual else {}
     applications.transition(
         application_id,
         status.value,
-        {S.RECEIVED.value, S.REVIEWING.value, S.MANUAL_REVIEW.value},
+        {S.RECEIVED.value, S.REVIEWING.value, S.MANUAL_REVIEW.value} if not manual else {S.MANUAL_REVIEW.value},
         _now().isoformat(),
+        strict=bool(manual),
         decision=decision or None,
-        task_token=None,
+        **extra,
     )
     return {"application_id": application_id, "status": status.value}
 
 
 def manual_decision(operator: Any, application_id: str, outcome: str, comment: str, sfn: Any) -> dict[str, str]:
-    """A reviewer of the application's branch approves or rejects; the waiting workflow resumes."""
+    """A reviewer of the application's branch approves or rejects. The decision is one conditional
+    write (MANUAL_REVIEW -> ROUTING or REJECTED, the decision in the trail): of two reviewers, one
+    decides. An approval then starts the workflow's ROUTE leg."""
     item = applications.get(application_id)
     if item is None or not operator.may_review(item.branch_code):
         raise Refused(Refusal.NOT_FOUND, "NOT_FOUND", "no such application in your branch's queue")
-    if item.status != S.MANUAL_REVIEW.value or not item.task_token:
+    if item.status != S.MANUAL_REVIEW.value:
         raise Refused(Refusal.CONFLICT, "NOT_IN_MANUAL_REVIEW", f"the application is {item.status}")
-    manual = {"outcome": outcome, "by": operator.operator_id, "comment": comment, "at": _now().isoformat()}
+    now = _now()
+    if item.waits_until and now >= datetime.fromisoformat(item.waits_until):
+        raise Refused(Refusal.CONFLICT, "REVIEW_CLOSED", "the review expired")
+    manual = {"outcome": outcome, "by": operator.operator_id, "comment": comment, "at": now.isoformat()}
     try:
-        sfn.send_task_success(taskToken=item.task_token, output=json.dumps(manual, ensure_ascii=False))
-    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as exc:
+        close(application_id, "APPROVED" if outcome == "APPROVE" else "REJECTED", manual=manual)
+    except applications.StatusConflict as exc:
         raise Refused(Refusal.CONFLICT, "REVIEW_CLOSED", "the review expired or was already decided") from exc
-    # Recorded once it took effect (the execution's history holds it too).
-    item.update(actions=[applications.ApplicationItem.trail.set({**(item.trail or {}), "manual_review": manual})])
+    if outcome == "APPROVE":
+        origination.resume(sfn, application_id, "ROUTE")
     return {"application_id": application_id, "outcome": outcome}
 
 

@@ -102,6 +102,12 @@ def prepared(function: str) -> dict:
 
     if function.startswith(("offer_", "sign_", "disburse_")):
         return _offered(function)
+    if function == "origination_watch":  # an offer past its deadline: expired, its reservation released
+        from chalicelib.persistence.models import ApplicationItem
+
+        item = ApplicationItem.get(f"APP#{_offered('offer_close')['application_id']}")
+        item.update(actions=[ApplicationItem.waits_until.set("2026-01-01T00:00:00+00:00")])
+        return load_event("schedule_origination_watch.json")
     if function in ("day_end_credit_report", "day_end_reconcile", "reconcile_partner_file"):
         return _reported(function)
     if function == "day_end_close_loans":  # a disbursed loan for its segments to close
@@ -116,7 +122,7 @@ def prepared(function: str) -> dict:
     if function in ("review_decide", "review_await_manual", "review_close", "route_application"):
         event["report_key"] = review.query_bureau(received.application_id)["report_key"]
     if function == "review_close":
-        review.await_manual(received.application_id, "token")
+        review.await_manual(received.application_id, 3600)
     if function == "route_application":
         assert review.decide(received.application_id, event.pop("report_key"))["outcome"] == "APPROVE"
         review.close(received.application_id, "APPROVED")
@@ -210,11 +216,12 @@ def invocations(secrets, event):
         "api_handler:repayments": lambda: app.app(event, LambdaContext("api_handler")),
         "advance_business_date": lambda: app.advance_business_date(load_event("advance_business_date.json"), LambdaContext("advance_business_date")),
         "start_day_end": lambda: app.start_day_end(load_event("schedule_start_day_end.json"), LambdaContext("start_day_end")),
+        "origination_watch": lambda: app.origination_watch(event, LambdaContext("origination_watch")),
         **{
             name: step(name)
             for name in (
                 "review_query_bureau", "review_decide", "review_await_manual", "review_close", "route_application",
-                "offer_await_acceptance", "offer_close", "sign_contract", "disburse_loan", "day_end_close_loans",
+                "offer_close", "sign_contract", "disburse_loan", "day_end_close_loans",
                 "day_end_credit_report", "day_end_reconcile", "reconcile_partner_file",
             )
         },

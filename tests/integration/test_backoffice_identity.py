@@ -212,7 +212,7 @@ def dongcheng_review(aws):
 
     received = intake.submit(config_repository.partner("P_DEMO"), person(920), NoWorkflow())
     review.query_bureau(received.application_id)
-    review.await_manual(received.application_id, "task-token")
+    review.await_manual(received.application_id, 3600)
     assert applications.get(received.application_id).branch_code == "BR_DONGCHENG"
     return received.application_id
 

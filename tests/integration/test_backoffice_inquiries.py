@@ -67,7 +67,7 @@ def reviewed(application_id: str) -> str:
     elif outcome == "REJECT":
         review.close(application_id, "REJECTED")
     else:  # MANUAL_REVIEW
-        review.await_manual(application_id, "task-token")
+        review.await_manual(application_id, 3600)
     return outcome
 
 
@@ -276,7 +276,7 @@ def test_an_applications_history_shows_its_timeline_review_and_documents_masked(
     assert all(len(d["sha256"]) == 64 and d["key"] for d in shown["documents"])
     assert shown["applicant"]["id_number"] == "110101********" + make_id(452)[-4:]
     assert shown["applicant"]["mobile"] == "139****0452" and shown["account"]["card_number"].startswith("622202*")
-    assert not {"sealed_pii", "id_hash", "task_token", "fingerprint"} & set(shown)
+    assert not {"sealed_pii", "id_hash", "due_branch", "fingerprint"} & set(shown)
     for raw in raw_personal_data(452) + ["张三"]:
         assert raw not in json.dumps(shown, ensure_ascii=False)
 

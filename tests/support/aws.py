@@ -144,18 +144,27 @@ def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 30.0) -> d
         time.sleep(0.05)
 
 
-def wait_until_settled(sfn: Any, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
-    """Poll until an origination execution ends or waits for the borrower's answer to its offer
-    (its application, named by the execution, OFFERED with a task token); answers its description."""
-    from chalicelib.persistence import applications
+def executions_of(sfn: Any, machine_arn: str, application_id: str) -> list[dict[str, Any]]:
+    """An application's origination executions, every leg (named by the application, or
+    ``<application>-<leg>-<n>``), the first started first."""
+    found, token = [], None
+    while True:
+        page = sfn.list_executions(stateMachineArn=machine_arn, maxResults=1000, **({"nextToken": token} if token else {}))
+        found += [e for e in page["executions"] if e["name"] == application_id or e["name"].startswith(application_id + "-")]
+        token = page.get("nextToken")
+        if not token:
+            return sorted(found, key=lambda e: e["startDate"])
 
-    application_id = execution_arn.rsplit(":", 1)[-1]
+
+def wait_until_settled(sfn: Any, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll until no leg of an application's origination runs (its first execution's ARN names the
+    machine and the application); answers the description of its last leg."""
+    machine_arn, application_id = execution_arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)
     deadline = time.monotonic() + timeout
     while True:
-        described = sfn.describe_execution(executionArn=execution_arn)
-        item = applications.get(application_id)
-        if described["status"] != "RUNNING" or (item is not None and item.status == "OFFERED" and item.task_token):
-            return described
+        legs = executions_of(sfn, machine_arn, application_id)
+        if legs and all(leg["status"] != "RUNNING" for leg in legs):
+            return sfn.describe_execution(executionArn=legs[-1]["executionArn"])
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+            raise TimeoutError(f"{application_id} still running after {timeout} s")
         time.sleep(0.05)

@@ -53,7 +53,8 @@ def touched(call: Call, env: dict[str, str]) -> list[tuple[str, resources.Access
         return [(by_value[t], resources.Access.READ_WRITE) for t in sorted(tables)]
     if call.service == "dynamodb":
         access = resources.Access.READ_WRITE if call.operation in DYNAMODB_WRITES else resources.Access.READ
-        return [(by_value[call.params["TableName"]], access)]
+        tables = sorted(call.params["RequestItems"]) if "RequestItems" in call.params else [call.params["TableName"]]  # Batch*Item
+        return [(by_value[t], access) for t in tables]
     if call.service == "ssm":
         name = call.params.get("Name") or call.params.get("Path") or call.params["Names"][0]
         tree = next(rid for value, rid in by_value.items() if value.startswith("/") and name.startswith(value + "/"))

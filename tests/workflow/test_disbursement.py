@@ -23,10 +23,10 @@ from chalicelib.persistence import applications, customers, ledger, loans, quota
 from chalicelib.ports.payments import card_ending
 from chalicelib.usecases import disbursement
 from tests.support.applications import person
-from tests.support.aws import BUSINESS_DATE, wait_for_execution
+from tests.support.aws import BUSINESS_DATE, wait_until_settled
 from tests.workflow.test_fund_routing import routing_config  # noqa: F401 - autouse fixture
 from tests.workflow.test_offers import answer
-from tests.workflow.test_origination_review import execution_of, finished, sfn, submit  # noqa: F401 - fixtures
+from tests.workflow.test_origination_review import execution_of, finished, legs_of, sfn, submit  # noqa: F401 - fixtures
 
 # Sequences whose simulated bureau files are approved (others are refused R_DTI_HIGH); one per path.
 PAID, CARD_INVALID, TIMEOUT_THEN_PAID, UNKNOWN_THEN_PAID, DECLINED, UNKNOWN_THEN_FAILED, NOT_RECEIVED, DOWN, AGAIN, LINE = (
@@ -69,7 +69,7 @@ def applied(sfn, aws, post_signed, sequence, last4=None, **changes):
     if last4:
         changes["account__card_number"] = card_ending(last4)
     item = finished(sfn, aws, submit(post_signed, person(sequence, **changes)))
-    assert item.status == "OFFERED" and item.task_token, (item.status, item.decision)
+    assert item.status == "OFFERED" and item.due_branch, (item.status, item.decision)
     return item
 
 
@@ -77,18 +77,22 @@ def accepted(sfn, aws, post_signed, item):
     """The offer accepted; the execution's end (description) and the application then."""
     response = answer(post_signed, item.application_id)
     assert response.status_code == 200, response.body
-    described = wait_for_execution(sfn, execution_of(aws, item.application_id), timeout=60.0)
+    described = wait_until_settled(sfn, execution_of(aws, item.application_id), timeout=60.0)
     return described, applications.get(item.application_id)
 
 
 def history(sfn, aws, application_id):
-    events, token = [], None
-    while True:
-        page = sfn.get_execution_history(executionArn=execution_of(aws, application_id), maxResults=1000, **({"nextToken": token} if token else {}))
-        events += page["events"]
-        token = page.get("nextToken")
-        if not token:
-            return events
+    """The events of every leg of the application's origination, one leg after the other."""
+    events = []
+    for leg in legs_of(sfn, aws, application_id):
+        token = None
+        while True:
+            page = sfn.get_execution_history(executionArn=leg["executionArn"], maxResults=1000, **({"nextToken": token} if token else {}))
+            events += page["events"]
+            token = page.get("nextToken")
+            if not token:
+                break
+    return events
 
 
 def entered(events, state):
@@ -306,13 +310,13 @@ def test_a_gateway_that_stays_down_is_retried_then_given_up_and_reversed(sfn, aw
     assert disbursement.gateway().executed == [] and disbursement.gateway().payments == {}
     calls = disburse_calls(aws, item.application_id)
     busy = [c for c in calls if c.error == "PaymentGatewayBusy"]
-    assert len(busy) == 7  # the first try and 6 retries
-    assert [c.event.get("give_up", False) for c in calls] == [False] * 7 + [True] and calls[-1].error is None
+    assert len(busy) == 5  # the first try and 4 retries (5, 10, 20, 40 s: within an Express leg's five minutes)
+    assert [c.event.get("give_up", False) for c in calls] == [False] * 5 + [True] and calls[-1].error is None
     # the PaymentGatewayBusy retrier waited (shortened) between tries; other executions still running in the
-    # background (of earlier tests) may sleep through the same patched module meanwhile, so at least six
-    assert len(slept) >= 6
+    # background (of earlier tests) may sleep through the same patched module meanwhile, so at least four
+    assert len(slept) >= 4
     pid = f"PAY-{item.loan_id}"
-    assert gateway_calls == [("pay", pid, "GatewayUnavailable")] * 7  # give_up reversed without calling the gateway
+    assert gateway_calls == [("pay", pid, "GatewayUnavailable")] * 5  # give_up reversed without calling the gateway
     events = history(sfn, aws, item.application_id)
     assert entered(events, "DisbursementFailed") == 1 and state_path(events)[-1] == "NotDisbursed"
     assert entered(events, "WaitForPayment") == 0

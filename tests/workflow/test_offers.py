@@ -1,7 +1,8 @@
 """The borrower's answer to an offer on moto's interpreter: accepted, declined, expired, answered twice.
 
-The workflow waits at AwaitAcceptance (a task token, a timeout of what is left
-of the offer); the partner's POST /v1/applications/{id}/acceptance resumes it.
+The workflow's leg ends at Offered (the offer waits in the by_due index until its
+expires_at); the partner's POST /v1/applications/{id}/acceptance starts the ANSWER
+leg; the origination watch expires an offer not answered in time.
 """
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ import pytest
 from chalicelib.persistence import applications, quotas
 from tests.support.signing import signed_headers
 from tests.workflow.test_fund_routing import routing_config, simulate  # noqa: F401 - autouse fixture
-from tests.workflow.test_origination_review import CLEAN, ended, finished, person, sfn, submit  # noqa: F401 - fixtures
+from tests.workflow.test_origination_review import CLEAN, ended, finished, legs_of, person, sfn, submit  # noqa: F401 - fixtures
 
 NOW = lambda: datetime.now(timezone.utc).isoformat()  # noqa: E731
 
 
 def offered(sfn, aws, post_signed, sequence=CLEAN, **changes):
     item = finished(sfn, aws, submit(post_signed, person(sequence, **changes)))
-    assert item.status == "OFFERED" and item.task_token, item.status
+    assert item.status == "OFFERED" and item.due_branch == item.branch_code and item.waits_until == item.offer["expires_at"], item.status
     return item
 
 
@@ -48,15 +49,17 @@ def test_a_declined_offer_is_cancelled_and_its_reservation_released(sfn, aws, po
     assert quotas.get_reservation(item.offer["reservation"]).status == "RELEASED"
 
 
-def test_an_offer_not_answered_in_time_expires_and_gives_back_its_quota(sfn, aws, post_signed, monkeypatch):
-    from chalicelib.usecases import fund_routing
+def test_an_offer_not_answered_in_time_expires_at_the_watch_s_round_and_gives_back_its_quota(sfn, aws, post_signed):
+    from chalicelib.usecases import origination_watch
 
-    real = fund_routing._answer
-    monkeypatch.setattr(fund_routing, "_answer", lambda item, now: {**real(item, now), "offer_seconds": 2} if item.status == "OFFERED" else real(item, now))
     item = offered(sfn, aws, post_signed)
-    done = ended(sfn, aws, item.application_id)
-    assert done.status == "EXPIRED" and "OFFER_EXPIRED" in done.decision["reasons"] and done.task_token is None
+    expiry = datetime.fromisoformat(item.offer["expires_at"])
+    assert origination_watch.sweep(sfn, now=expiry - timedelta(seconds=1))["offers_expired"] == 0
+    assert origination_watch.sweep(sfn, now=expiry)["offers_expired"] == 1
+    done = applications.get(item.application_id)
+    assert done.status == "EXPIRED" and "OFFER_EXPIRED" in done.decision["reasons"] and done.due_branch is None
     assert reserved(done) == 0
+    assert origination_watch.sweep(sfn, now=expiry + timedelta(days=1))["offers_expired"] == 0  # once
     late = answer(post_signed, item.application_id)
     assert late.status_code == 422 and json.loads(late.body)["code"] == "OFFER_EXPIRED"
 
@@ -71,16 +74,20 @@ def test_the_same_answer_twice_is_one_answer_and_another_answer_is_a_conflict(sf
     assert ended(sfn, aws, item.application_id).status == "CANCELLED"
 
 
-def test_an_answer_before_the_workflow_waits_resumes_it_when_it_does(sfn, aws, post_signed):
-    from chalicelib.persistence.models import ApplicationItem
-    from chalicelib.usecases import offers
+def test_an_answer_whose_leg_was_never_started_is_carried_on_by_the_partner_s_retry(sfn, aws, post_signed, monkeypatch):
+    from chalicelib.usecases import origination
 
     item = offered(sfn, aws, post_signed)
-    token = item.task_token
-    item.update(actions=[ApplicationItem.task_token.remove()])  # as if the step had not yet stored it
-    assert answer(post_signed, item.application_id, accepted=False).status_code == 200
-    assert offers.await_answer(item.application_id, token, sfn)["waiting"] is False  # the step, late, resumes itself
-    assert ended(sfn, aws, item.application_id).status == "CANCELLED"
+    real = origination.resume
+    monkeypatch.setattr(origination, "resume", lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("lost")))
+    assert answer(post_signed, item.application_id, accepted=False).status_code == 500  # recorded, then the start lost
+    assert applications.get(item.application_id).status == "CANCELLED" and reserved(item) > 0
+    monkeypatch.setattr(origination, "resume", real)
+    assert answer(post_signed, item.application_id, accepted=False).status_code == 200  # the retry starts it
+    done = ended(sfn, aws, item.application_id)
+    assert done.status == "CANCELLED" and reserved(done) == 0
+    assert answer(post_signed, item.application_id, accepted=False).status_code == 200  # nothing left: no leg
+    assert len(legs_of(sfn, aws, item.application_id)) == 2
 
 
 def test_another_partner_s_application_is_not_found_and_bad_answers_are_400(sfn, aws, post_signed):

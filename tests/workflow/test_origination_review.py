@@ -16,7 +16,7 @@ from chalicelib.persistence import applications
 from chalicelib.persistence.models import ApplicationItem
 from chalicelib.usecases import intake
 from tests.support.applications import person
-from tests.support.aws import wait_for_execution
+from tests.support.aws import executions_of, wait_until_settled
 from tests.support.operators import operator_headers
 
 CLEAN, CURRENT_OVERDUE, MANY_INQUIRIES, TIMEOUT_ONCE, ALWAYS_TIMEOUT, UNAVAILABLE = 451, 911, 920, 971, 951, 961
@@ -28,7 +28,17 @@ def sfn(aws):
 
 
 def execution_of(aws, application_id):
+    """The application's first leg (REVIEW or DRAWDOWN), named by the application."""
     return aws.provisioned.state_machine_arns["origination"].replace(":stateMachine:", ":execution:") + f":{application_id}"
+
+
+def legs_of(sfn, aws, application_id):
+    """Every leg of the application's origination, the first first."""
+    return executions_of(sfn, aws.provisioned.state_machine_arns["origination"], application_id)
+
+
+def last_leg(sfn, aws, application_id):
+    return legs_of(sfn, aws, application_id)[-1]["executionArn"]
 
 
 def submit(post_signed, body):
@@ -46,24 +56,15 @@ def until_status(application_id, wanted, timeout=20.0):
 
 
 def finished(sfn, aws, application_id, timeout=30.0):
-    """The application once its workflow has ended, or waits for the borrower's answer to its offer."""
-    deadline = time.monotonic() + timeout
-    while True:
-        item = applications.get(application_id)
-        if item.status == "OFFERED" and item.task_token:
-            return item
-        described = sfn.describe_execution(executionArn=execution_of(aws, application_id))
-        if described["status"] != "RUNNING":
-            assert described["status"] == "SUCCEEDED", described
-            return applications.get(application_id)
-        assert time.monotonic() < deadline, f"{application_id} still {item.status}"
-        time.sleep(0.05)
+    """The application once no leg of its workflow runs (its last leg succeeded): an offer waiting
+    for the borrower's answer, a manual review waiting for a reviewer, or an end."""
+    described = wait_until_settled(sfn, execution_of(aws, application_id), timeout=timeout)
+    assert described["status"] == "SUCCEEDED", described
+    return applications.get(application_id)
 
 
 def ended(sfn, aws, application_id):
-    done = wait_for_execution(sfn, execution_of(aws, application_id))
-    assert done["status"] == "SUCCEEDED", done
-    return applications.get(application_id)
+    return finished(sfn, aws, application_id)
 
 
 def test_a_clean_applicant_is_approved_for_routing_with_a_limit_and_a_rate(sfn, aws, post_signed):
@@ -113,15 +114,23 @@ def test_partner_credentials_open_nothing_in_the_back_office(client, aws):
     assert (response.status_code, json.loads(response.body)["code"]) == (401, "OPERATOR_UNKNOWN")
 
 
-def test_a_review_left_too_long_expires(sfn, aws, post_signed, monkeypatch):
-    from chalicelib.usecases import origination
+def test_a_review_left_too_long_expires_at_the_watch_s_next_round(sfn, aws, post_signed, client, monkeypatch):
+    from chalicelib.usecases import origination, origination_watch
 
     real_start = origination.start
     monkeypatch.setattr(origination, "start", lambda client, application_id, timeout: real_start(client, application_id, 2))
     application_id = submit(post_signed, person(MANY_INQUIRIES))
     item = finished(sfn, aws, application_id)
+    assert item.status == "MANUAL_REVIEW" and item.due_branch == "BR_DONGCHENG" and item.waits_until
+    assert origination_watch.sweep(sfn)["reviews_expired"] == 0  # not due yet
+    time.sleep(2.1)
+    assert origination_watch.sweep(sfn)["reviews_expired"] == 1
+    item = applications.get(application_id)
     assert item.status == "EXPIRED"
-    assert "MANUAL_REVIEW_EXPIRED" in item.decision["reasons"] and item.task_token is None
+    assert "MANUAL_REVIEW_EXPIRED" in item.decision["reasons"] and item.due_branch is None and item.waits_until is None
+    assert origination_watch.sweep(sfn)["reviews_expired"] == 0  # out of the index
+    late = reviewer_post(client, application_id, "APPROVE")
+    assert (late.status_code, json.loads(late.body)["code"]) == (409, "NOT_IN_MANUAL_REVIEW")
 
 
 def test_a_bureau_timeout_is_retried_and_then_answered(sfn, aws, post_signed):
