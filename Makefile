@@ -46,17 +46,9 @@ synth: $(STAMP)
 	cd infrastructure && ../$(PY) app.py
 	$(VENV)/bin/cfn-lint infrastructure/cdk.out/*.template.json
 
+## Every benchmark in one go (bench/report.py), each writing its section and plots into bench/report/; writes bench/REPORT.md.
 bench: $(STAMP)
-	$(PY) bench/cold_start.py
-	$(PY) bench/intake.py
-	$(PY) bench/review.py
-	$(PY) bench/routing.py
-	$(PY) bench/reservations.py
-	$(PY) bench/contracts.py
-	$(PY) bench/ledger.py
-	$(PY) bench/reconciliation.py
-	$(PY) bench/day_end.py
-	$(PY) bench/cost_model.py
+	$(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) chalice.out infrastructure/cdk.out infrastructure/chalice.out .pytest_cache .hypothesis

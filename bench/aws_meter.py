@@ -31,7 +31,9 @@ How it counts:
 - **S3**: requests by price class (PUT, COPY, POST, LIST; GET and the rest; DELETE free) and the bytes
   of every object put.
 - **Lambda**: each invocation's wall and CPU time (``time.thread_time``) in-process, less the meter's
-  own reads; the time spent inside AWS calls (moto, here) is kept apart too.
+  own reads; the time spent inside AWS calls (moto, here) is kept apart too. Every invocation is kept
+  (``Usage.invocations``), with when it began and, if the harness names it (``Meter.label``), what it
+  served, for per-invocation figures (``bench/latency.py``).
 - **Logs**: the bytes the app's logger and its metrics (EMF lines on stdout) write, and how many lines.
 """
 from __future__ import annotations
@@ -128,6 +130,8 @@ class Invocation:
     calls: int = 0
     services: collections.Counter = field(default_factory=collections.Counter)  # "service.Operation" -> calls
     error: str | None = None
+    started: float = 0.0  # ``time.perf_counter()`` when it began: orders invocations across phases and threads
+    label: str | None = None  # what the invocation served, finer than the function (an API route): ``Meter.label``
 
 
 @dataclass
@@ -244,7 +248,7 @@ class Meter:
     @contextlib.contextmanager
     def invocation(self, function: str) -> Iterator[Invocation]:
         """A Lambda invocation of ``function`` in this thread: its calls are its, its time is measured."""
-        record = Invocation(self.phase, function)
+        record = Invocation(self.phase, function, started=time.perf_counter())
         outer, outer_overhead = getattr(self._local, "invocation", None), getattr(self._local, "overhead", None)
         self._local.invocation = record
         self._local.overhead = [0.0, 0.0]
@@ -262,6 +266,13 @@ class Meter:
             if self.counting and record.phase is not None:
                 with self._lock:
                     self.phases[record.phase].invocations.append(record)
+
+    def label(self, text: str) -> None:
+        """Name what the invocation running in this thread serves (an API request's route, say), so that
+        the invocations of one function can be told apart (``bench/latency.py``); outside one, nothing."""
+        record: Invocation | None = getattr(self._local, "invocation", None)
+        if record is not None:
+            record.label = text
 
     # -- the hooks ------------------------------------------------------------------------------------
 

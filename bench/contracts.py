@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from one_core import pin_to_one_core  # noqa: E402
+from report_kit import add_report_dir, bar_figure, image, md_table, save_figure, write_section  # noqa: E402
 from chalicelib.documents.authorisation_pdf import render_authorisation  # noqa: E402
 from chalicelib.documents.contract_pdf import render_contract  # noqa: E402
 from chalicelib.documents.verification import verify_pdf  # noqa: E402
@@ -42,6 +43,7 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="contracts to generate and sign")
     parser.add_argument("--seed", type=int, default=20261123)
+    add_report_dir(parser)
     return parser.parse_args()
 
 
@@ -129,12 +131,47 @@ def main() -> None:
     print(f"render + sign:          {args.count / both:8,.1f} contracts/s ({1000 * both / args.count:.1f} ms each)")
     print(f"authorisation + sign:   {args.count / letter_seconds:8,.1f} letters/s ({1000 * letter_seconds / args.count:.1f} ms each)")
     print(f"verify:                 {len(sample) / verify_seconds:8,.1f} signed contracts/s ({len(sample)} verified)")
+    signed_sizes = {}
     for name, pdf in sizes.items():
         signed_size = len(signer.sign(pdf, reason="借款合同电子签章", location="北京"))
+        signed_sizes[name] = signed_size
         print(f"size, {name}:    {kib(len(pdf))} unsigned, {kib(signed_size)} signed")
-    print(f"size, authorisation:    {kib(len(letter))} unsigned, {kib(len(signer.sign(letter, reason='r', location='l')))} signed")
-    print(f"size, all signed:       median {kib(statistics.median(len(p) for p in signed))} per contract, median {kib(statistics.median(len(p) for p in letters))} per letter")
+    letter_signed = len(signer.sign(letter, reason='r', location='l'))
+    print(f"size, authorisation:    {kib(len(letter))} unsigned, {kib(letter_signed)} signed")
+    median_contract, median_letter = statistics.median(len(p) for p in signed), statistics.median(len(p) for p in letters)
+    print(f"size, all signed:       median {kib(median_contract)} per contract, median {kib(median_letter)} per letter")
+    if args.report_dir is not None:
+        timed = {
+            "render only": (args.count, render_seconds, "contracts"),
+            "sign only (PAdES B-B)": (args.count, sign_seconds, "contracts"),
+            "render + sign": (args.count, both, "contracts"),
+            "authorisation letter + sign": (args.count, letter_seconds, "letters"),
+            "verify": (len(sample), verify_seconds, "signed contracts"),
+        }
+        archived = [(name, kib(len(pdf)), kib(signed_sizes[name])) for name, pdf in sizes.items()]
+        archived += [("authorisation letter", kib(len(letter)), kib(letter_signed)),
+                     (f"median of the {args.count} signed contracts", "", kib(median_contract)),
+                     (f"median of the {args.count} signed letters", "", kib(median_letter))]
+        report(args.report_dir, args.count, args.seed, timed, archived)
 
+
+def report(report_dir: Path, count: int, seed: int, timed: dict[str, tuple[int, float, str]], archived: list[tuple[str, str, str]]) -> None:
+    """The section of bench/REPORT.md: each step's rate and time, and the sizes archived."""
+    rows = [(name, f"{n / seconds:,.1f} {what}/s", f"{1000 * seconds / n:.1f}", n) for name, (n, seconds, what) in timed.items()]
+    chart = bar_figure(list(timed), [n / seconds for n, seconds, _ in timed.values()], "per second, one core",
+                       "contracts: render, sign, verify", fmt="{:,.1f}/s")
+    plot = save_figure(chart, report_dir, "contracts", "rates")
+    write_section(report_dir, "contracts", "\n".join([
+        "## Contracts",
+        "",
+        f"{count} synthetic loans (seed {seed}; 12 or 36 months, 30% joint) rendered to PDF (reportlab) and sealed (pyHanko, PAdES B-B, "
+        "EC P-256 in-process), then the credit-inquiry authorisation letter the same way, then a sample verified; pure, one core. "
+        "The rates are this machine's (their ratios compare across machines); the sizes are what is archived, on any machine.",
+        "",
+        md_table(["step", "rate", "ms each", "documents"], rows),
+        md_table(["document", "unsigned", "signed"], archived),
+        image(plot, "render, sign and verify rates"),
+    ]))
 
 if __name__ == "__main__":
     main()

@@ -69,6 +69,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from one_core import pin_to_one_core  # noqa: E402
+from report_kit import add_report_dir, bar_figure, image, md_table, save_figure, scaling_figure, verdict, write_section  # noqa: E402
 from chalicelib.domain import accounting  # noqa: E402
 from chalicelib.domain.classification import LoanClass, classify, reclassify  # noqa: E402
 from chalicelib.domain.credit_report import CreditRecord, Personal, assemble  # noqa: E402
@@ -92,6 +93,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=20_000, help="loans compared with the Loan path")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
+    add_report_dir(parser)
     return parser.parse_args()
 
 
@@ -362,12 +364,67 @@ def main() -> None:
     verdict = "meets" if n_large / t_large >= GOAL else "BELOW"
     print(f"goal {GOAL:,} loans/s a core: {verdict} it at {n_large:,} loans ({n_large / t_large:,.0f}/s), "
           f"{'meets' if n_small / t_small >= GOAL else 'BELOW'} it at {n_small:,} ({n_small / t_small:,.0f}/s)")
+    if args.report_dir is not None:
+        sample_rates = {
+            "Loan path (accrual, days_past_due, reclassify, accrued)": t_sample_loan,
+            "kernel from the stored state": t_sample_kernel,
+            "no stored state: document -> state -> close": t_doc_state,
+            "no stored state: document rewritten through the Loan path": t_doc_rewrite,
+            "the accrual posting (accounting.accrual), for reference": t_postings,
+            "the credit-bureau line of each loan": t_records,
+            "a branch's credit-bureau file from 16 parts (assemble)": t_assembly,
+        }
+        report(args.report_dir, args.seed, [(n_small, t_small, k_small), (n_large, t_large, k_large)],
+               n_sample, sample_rates, file_bytes, dict(classes.most_common()), overdue, found)
     if found:
         print(f"DIFFERENCES between the kernel and the Loan path: {len(found)}")
         for line in found[:10]:
             print("  " + line)
         sys.exit(1)
     print(f"identical results: kernel and Loan path agree on all {n_sample:,} sample loans for T, T+1 and T+8 (accrual, dpd, class, loan)")
+
+
+def report(report_dir: Path, seed: int, sizes: list[tuple[int, float, float]], n_sample: int, sample: dict[str, float],
+           file_bytes: int, classes: dict[str, int], overdue: int, found: list[str]) -> None:
+    """The section of bench/REPORT.md: loans/s and wall time at both sizes (``sizes``: loans, seconds from
+    the stored state, seconds of the kernel alone) with the growth factor, the sample's other paths, the
+    goal and the correctness check."""
+    (n_small, t_small, k_small), (n_large, t_large, k_large) = sizes
+    linear = n_large / n_small
+    rows = [(f"{n:,}", f"{n / t:,.0f}", f"{1e6 * t / n:.2f}", f"{t:.2f}", f"{n / k:,.0f}") for n, t, k in sizes]
+    growth = [
+        (f"from the stored state: time({n_large:,}) / time({n_small:,})", f"{t_large / t_small:.2f}", f"{linear:.1f}"),
+        (f"kernel alone: time({n_large:,}) / time({n_small:,})", f"{k_large / k_small:.2f}", f"{linear:.1f}"),
+    ]
+    goals = [(f"{GOAL:,} loans/s a core at {n:,} loans", f"{n / t:,.0f}/s", verdict(n / t >= GOAL)) for n, t, _ in sizes]
+    loan_path = sample["Loan path (accrual, days_past_due, reclassify, accrued)"]
+    paths = [(name, f"{n_sample / t:,.0f}", f"{1e6 * t / n_sample:.2f}", f"{loan_path / t:.2f}") for name, t in sample.items()]
+    scaling = save_figure(scaling_figure([n for n, _, _ in sizes], [t for _, t, _ in sizes], "loans", "day end: stored state -> decode -> close_day -> encode, one core"),
+                          report_dir, "day_end", "scaling")
+    chart = bar_figure([name.split(" (")[0] for name in sample], [n_sample / t for t in sample.values()], f"loans/s (sample of {n_sample:,}; log scale)",
+                       "day end: the paths compared on the sample", fmt="{:,.0f}/s", log=True)
+    paths_plot = save_figure(chart, report_dir, "day_end", "paths")
+    correct = (f"the kernel and the Loan path agree on all {n_sample:,} sample loans for T, T+1 and T+8 (accrual, dpd, class, loan)" if not found
+               else f"**{len(found)} DIFFERENCES** between the kernel and the Loan path")
+    write_section(report_dir, "day_end", "\n".join([
+        "## Day end",
+        "",
+        f"Accrual, days past due and classification of {n_small:,} and {n_large:,} synthetic ACTIVE loans (seed {seed}) from their stored "
+        f"day-close states, business day {T}, pure logic, one core, median of {REPEATS} runs (DynamoDB I/O excluded). The growth factor "
+        f"(linear would be {linear:.0f}) and the ratios between paths compare across machines; the rates and seconds are this machine's.",
+        "",
+        md_table(["loans", "loans/s", "us a loan", "wall s", "kernel alone, loans/s"], rows),
+        md_table(["growth factor", "measured", "linear"], growth),
+        md_table(["goal", "measured", "state"], goals),
+        image(scaling, "loans per second and wall time at both sizes"),
+        md_table([f"on the sample of {n_sample:,}", "loans/s", "us a loan", "x the Loan path"], paths),
+        f"The credit-bureau file of the sample: {file_bytes / 1e6:.1f} MB.",
+        "",
+        image(paths_plot, "the paths compared on the sample"),
+        md_table(["at the close of T", "loans"], [("overdue", f"{overdue:,} ({overdue / n_large:.1%})")]
+                 + [(f"class {name}", f"{count:,}") for name, count in classes.items()]),
+        md_table(["check", "result"], [("correctness", correct)], "ll"),
+    ]))
 
 
 if __name__ == "__main__":

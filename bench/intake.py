@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from report_kit import add_report_dir, image, md_table, pyplot, save_figure, write_section  # noqa: E402
+
 
 AWS_SECONDS = [0.0]  # time the API thread spent inside AWS calls (moto, here)
 
@@ -55,6 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--applications", type=int, default=300)
     parser.add_argument("--profile", help="write a cProfile of the timed requests to this file")
+    add_report_dir(parser)
     args = parser.parse_args()
 
     from local.stack import MOTO_CONFIG, REGION, STAGE, local_environment
@@ -110,6 +113,7 @@ def main() -> int:
         runtime.uninstall()
 
     n = args.applications
+    counts = {side: collections.Counter(seen) for side, seen in counts.items()}  # the workflows' threads may still count: one snapshot for what is shown
     print(f"intake, in-process on moto: {n} applications, each a new person")
     print(f"  statuses: {dict(statuses)}")
     own = elapsed - AWS_SECONDS[0]
@@ -120,7 +124,50 @@ def main() -> int:
         print(f"  AWS calls per application, {label}: {total / n:.2f}")
         for name, count in sorted(counts[side].items()):
             print(f"    {name:40s} {count / n:6.2f}")
+    if args.report_dir is not None:
+        report(args.report_dir, n, dict(statuses), elapsed, AWS_SECONDS[0], counts)
     return 0
+
+
+def report(report_dir: Path, n: int, statuses: dict[int, int], elapsed: float, aws_seconds: float, counts: dict[str, collections.Counter]) -> None:
+    """The section of bench/REPORT.md: throughput, the share spent in moto, AWS calls per application."""
+    own = elapsed - aws_seconds
+    figures = [
+        ("applications (each a new person)", f"{n:,}"),
+        ("statuses", ", ".join(f"{status}: {count:,}" for status, count in sorted(statuses.items()))),
+        ("throughput, signed request to 202 (one thread, moto included)", f"{n / elapsed:.1f} applications/s"),
+        ("time inside AWS calls (moto)", f"{aws_seconds / elapsed:.0%}"),
+        ("the app's own time", f"{own / n * 1000:.1f} ms per application ({n / own:.0f}/s)"),
+    ]
+    sides = (("api", "API request"), ("workflow", "origination workflow (acknowledge step)"))
+    calls = [(label, "**all**", f"**{sum(counts[side].values()) / n:.2f}**") for side, label in sides]
+    calls += [(label, f"`{name}`", f"{count / n:.2f}") for side, label in sides for name, count in sorted(counts[side].items())]
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(8, 0.32 * sum(len(counts[side]) for side, _ in sides) + 1.6))
+    labels, values, colours = [], [], []
+    for (side, label), colour in zip(sides, ("#4c72b0", "#dd8452")):
+        for name, count in sorted(counts[side].items()):
+            labels.append(f"{name} ({side})")
+            values.append(count / n)
+            colours.append(colour)
+    positions = list(range(len(labels)))[::-1]
+    axes.barh(positions, values, color=colours)
+    axes.set_yticks(positions, labels, fontsize=8)
+    axes.set_xlabel("AWS calls per application")
+    axes.set_title(f"intake, AWS calls per application: {sum(counts['api'].values()) / n:.2f} in the API request (blue),\n"
+                   f"{sum(counts['workflow'].values()) / n:.2f} in the origination workflow (orange)", fontsize=10)
+    plot = save_figure(figure, report_dir, "intake", "aws-calls")
+    write_section(report_dir, "intake", "\n".join([
+        "## Intake",
+        "",
+        "Signed `POST /v1/applications` through Chalice's test client on moto, in-process, timed from the signed request to the 202, "
+        "every AWS call counted. The AWS calls per application are what compare across machines (they are what is billed); "
+        "the rates are this machine's and moto's, not AWS's.",
+        "",
+        md_table(["figure", "value"], figures, "lr"),
+        md_table(["where", "AWS call", "per application"], calls, "llr"),
+        image(plot, "AWS calls per application"),
+    ]))
 
 
 if __name__ == "__main__":

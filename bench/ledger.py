@@ -113,6 +113,7 @@ from typing import Any, Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report_kit import add_report_dir, image, md_table, pyplot, save_figure, write_section  # noqa: E402 - after the path
 from chalicelib import resources  # noqa: E402 - after the path
 
 START = date(2026, 1, 15)
@@ -675,6 +676,96 @@ def print_report(args: argparse.Namespace, result: dict[str, Any], meter: Meter)
         print("    write shape: ok (no transaction touches an item twice; each posting updates one total per account and party of its lines)")
 
 
+def report(args: argparse.Namespace, result: dict[str, Any], meter: Meter) -> None:
+    """The section of bench/REPORT.md: the posting rates, the AWS calls and the write units of each
+    operation (what compares across machines), the cost of 1,000 loans, correctness."""
+    cases, repayments = result["cases"], result["repayments"]
+    n = len(cases)
+    book_rate = n / result["book_seconds"]
+    repay_rate = repayments / result["repay_seconds"] if repayments else 0.0
+    rates = [
+        ("disbursement postings (`loans.book`)", f"{result['book_seconds']:.3f}", f"{book_rate:,.1f}/s"),
+        ("activations (set_payment + save, no posting)", f"{result['activate_seconds']:.3f}", f"{n / result['activate_seconds']:,.1f}/s"),
+        ("repayment postings (`loan_servicing.repay`)", f"{result['repay_seconds']:.3f}", f"{repay_rate:,.1f}/s"),
+        ("ratio repayment / disbursement", "", f"{repay_rate / book_rate:.2f}"),
+        ("moto's DynamoDB busy", "", f"{result['moto_share']:.0%}"),
+        ("failed calls (retried or refused)", "", f"{sum(meter.failed.values())}"),
+    ]
+    calls = []
+    for labels, what in ((("book",), "disbursement posting"), (("set_payment", "activate"), "activation"), (("repay", "settle"), "repayment posting")):
+        counted: collections.Counter[str] = collections.Counter()
+        for label in labels:
+            counted.update(meter.calls[label])
+        ops = (max(meter.ops[label] for label in labels) if labels[0] == "set_payment" else sum(meter.ops[label] for label in labels)) or 1
+        calls.append((what, ", ".join(f"{name.split('.', 1)[1]} {count / ops:.2f}" for name, count in sorted(counted.items()))))
+    stats = {label: per_op(meter, label) for label in OPERATIONS}
+
+    def total(*labels: str) -> dict[str, float]:
+        return {k: sum(stats[label][k] for label in labels) for k in ("items", "bytes", "table", "index")}
+
+    every = {k: (stats["repay"][k] * stats["repay"]["count"] + stats["settle"][k] * stats["settle"]["count"]) / max(1, stats["repay"]["count"] + stats["settle"]["count"])
+             for k in ("items", "bytes", "table", "index")}
+    full = total("book", "set_payment", "activate")
+    shown = [
+        ("book (TransactWriteItems)", stats["book"]["count"], stats["book"]),
+        ("set_payment SENT (UpdateItem)", stats["set_payment"]["count"], stats["set_payment"]),
+        ("activate ACTIVE (TransactWriteItems)", stats["activate"]["count"], stats["activate"]),
+        ("**= per disbursement** (book + activate)", "", total("book", "activate")),
+        ("with set_payment, as disburse()", "", full),
+        ("repay an installment (TransactWriteItems)", stats["repay"]["count"], stats["repay"]),
+        ("repay and settle (TransactWriteItems)", stats["settle"]["count"], stats["settle"]),
+        ("**= per repayment** (all of them)", stats["repay"]["count"] + stats["settle"]["count"], every),
+    ]
+    wcu = [(name, count, f"{v['items']:.2f}", f"{v['bytes']:,.0f}", f"{v['table']:.2f}", f"{v['index']:.2f}", f"{v['table'] + v['index']:.2f}")
+           for name, count, v in shown]
+    categories = [(label, category, f"{k:.2f}", f"{b:,.0f}", f"{u:.2f}")
+                  for label in OPERATIONS for category, (k, b, u) in sorted(stats[label]["categories"].items())]
+    price = args.usd_per_million
+    once = 1000 * (full["table"] + full["index"])
+    monthly = 1000 * (stats["repay"]["table"] + stats["repay"]["index"])
+    trial = ", ".join(f"{b} {d:,.2f} = {c:,.2f}" for b, (d, c) in result["trial"].items())
+    checks = [
+        ("write shape", "; ".join(sorted(set(meter.anomalies))) if meter.anomalies else
+         "ok (no transaction touches an item twice; each posting updates one total per account and party of its lines)"),
+        ("correctness", "FAILED: " + "; ".join(result["problems"][:10]) if result["problems"] else
+         f"ok (ledger.check passes; trial balance debits = credits: {trial}; each loan's receivable from its postings = its outstanding principal)"),
+    ]
+
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(8, 3.8))
+    names = [name.replace("**", "") for name, _, _ in shown]
+    positions = list(range(len(names)))[::-1]
+    axes.barh(positions, [v["table"] for _, _, v in shown], color="#4c72b0", label="table WCU")
+    axes.barh(positions, [v["index"] for _, _, v in shown], left=[v["table"] for _, _, v in shown], color="#dd8452", label="index WCU")
+    for position, (_, _, v) in zip(positions, shown):
+        axes.annotate(f" {v['table'] + v['index']:.1f}", (v["table"] + v["index"], position), va="center", fontsize=9)
+    axes.set_yticks(positions, names, fontsize=8)
+    axes.set_xlabel("DynamoDB write capacity units per operation")
+    axes.set_title("ledger: write units, from the items written")
+    axes.legend(fontsize=8, loc="lower right")
+    axes.margins(x=0.12)
+    plot = save_figure(figure, args.report_dir, "ledger", "write-units")
+    write_section(args.report_dir, "ledger", "\n".join([
+        "## Ledger",
+        "",
+        f"{n} synthetic loans ({sum(1 for c in cases if len(c.loan.funders) > 1)} joint) booked, activated and repaid ({repayments} repayments in "
+        f"{args.repayments} rounds, {result['settled']} settled) from {args.threads} threads against the local stack (moto over HTTP, its DynamoDB "
+        "serialised). The write units, computed from the items actually written by DynamoDB's sizing rules, and the AWS calls compare across "
+        "machines (and hold for DynamoDB within the stated assumptions); the rates are this machine's and moto's, not DynamoDB's.",
+        "",
+        md_table(["what", "seconds", "rate"], rates),
+        md_table(["AWS calls per", "calls"], calls, "ll"),
+        md_table(["write units (transactional 2 WCU/KB, standard 1; index 1 WCU/KB)", "count", "items", "bytes", "table WCU", "index WCU", "WCU"], wcu),
+        image(plot, "write units per operation"),
+        md_table(["operation", "item written", "items", "bytes each", "WCU"], categories, "llrrr"),
+        md_table([f"per 1,000 loans, at USD {price} per million write request units (an assumption; writes only)", "WRU", "USD"], [
+            ("disbursing them (with set_payment), once", f"{once:,.0f}", f"{once * price / 1e6:.4f}"),
+            ("one installment repaid by each, a month", f"{monthly:,.0f}", f"{monthly * price / 1e6:.4f}"),
+        ]),
+        md_table(["check", "result"], checks, "ll"),
+    ]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=60, help="loans booked, activated and repaid")
@@ -682,6 +773,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20260115)
     parser.add_argument("--usd-per-million", type=float, default=0.625, help="on-demand USD per million write request units")
+    add_report_dir(parser)
     args = parser.parse_args()
     if args.loans < 1 or args.repayments < 0 or args.threads < 1:
         parser.error("--loans and --threads must be at least 1, --repayments at least 0")
@@ -701,6 +793,8 @@ def main() -> int:
         stack.stop()
 
     print_report(args, result, meter)
+    if args.report_dir is not None:
+        report(args, result, meter)
     if result["problems"]:
         shown = result["problems"][:10]
         more = len(result["problems"]) - len(shown)

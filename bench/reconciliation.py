@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from one_core import pin_to_one_core  # noqa: E402
+from report_kit import add_report_dir, image, md_table, pyplot, save_figure, scaling_figure, verdict, write_section  # noqa: E402
 from chalicelib.domain.reconciliation import (  # noqa: E402
     AMOUNT_MISMATCH,
     BANK,
@@ -248,6 +249,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=1_000_000, help="bank rows of the larger run (the smaller: a tenth)")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per size: the best is shown (the machine may be shared)")
+    add_report_dir(parser)
     return parser.parse_args()
 
 
@@ -280,7 +282,62 @@ def main() -> int:
           f" (goal < {GOAL_BYTES / MIB:,.0f} MiB: {'met' if peak < GOAL_BYTES else 'NOT met'})")
     if not all(r["rss_reset"] for r in results):
         print("note: the RSS high-water mark could not be reset here: the RSS delta is over the largest earlier peak (input generation) and may read low")
+    if args.report_dir is not None:
+        report(args.report_dir, args.seed, args.repeat, results)
     return 1 if any(r["problems"] for r in results) else 0
+
+
+def report(report_dir: Path, seed: int, repeat: int, results: list[dict]) -> None:
+    """The section of bench/REPORT.md: rows/s and time at both sizes, the growth factor, the peaks, the goals."""
+    small, large = results
+    rows = []
+    for r in results:
+        found = "exactly the injected, nothing else; totals agree" if not r["problems"] else "**WRONG**: " + "; ".join(r["problems"])
+        rows.append((f"{r['count']:,}", f"{r['file_bytes'] / MIB:.1f}", f"{r['partner_lines']:,}", f"{sum(r['injected'].values()):,}",
+                     f"{r['seconds']:.2f}", f"{r['cpu']:.2f}", f"{r['count'] / r['seconds']:,.0f}", f"{r['rss_delta'] / MIB:,.0f}",
+                     f"{r['rss_peak'] / MIB:,.0f}", f"{r['traced_peak'] / MIB:,.0f}", found))
+    linear = large["count"] / small["count"]
+    peak = max(large["rss_peak"], large["traced_peak"])
+    growth = [
+        (f"time({large['count']:,}) / time({small['count']:,}), wall", f"{large['seconds'] / small['seconds']:.2f}", f"{linear:.0f}"),
+        (f"time({large['count']:,}) / time({small['count']:,}), CPU", f"{large['cpu'] / small['cpu']:.2f}", f"{linear:.0f}"),
+    ]
+    goals = [
+        (f"time at {large['count']:,} rows < {GOAL_SECONDS:.0f} s", f"{large['seconds']:.2f} s", verdict(large["seconds"] < GOAL_SECONDS)),
+        (f"memory at {large['count']:,} rows < {GOAL_BYTES / MIB:,.0f} MiB (the larger of peak RSS and traced peak)", f"{peak / MIB:,.0f} MiB",
+         verdict(peak < GOAL_BYTES)),
+    ]
+    scaling = save_figure(scaling_figure([r["count"] for r in results], [r["seconds"] for r in results], "bank rows",
+                                         "reconciliation: parse + reconcile + render, one core"), report_dir, "reconciliation", "scaling")
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(7, 3.4))
+    width = 0.26
+    kinds = (("rss_delta", "RSS delta"), ("rss_peak", "RSS peak (input included)"), ("traced_peak", "traced peak (tracemalloc)"))
+    for k, (key, label) in enumerate(kinds):
+        bars = axes.bar([i + (k - 1) * width for i in range(len(results))], [r[key] / MIB for r in results], width, label=label)
+        axes.bar_label(bars, fmt="%.0f", fontsize=8)
+    axes.axhline(GOAL_BYTES / MIB, color="red", linestyle="--", linewidth=1, label=f"goal {GOAL_BYTES / MIB:,.0f} MiB")
+    axes.set_xticks(range(len(results)), [f"{r['count']:,} rows" for r in results])
+    axes.set_ylabel("MiB")
+    axes.set_title("reconciliation: memory")
+    axes.legend(fontsize=8, loc="center left")
+    memory = save_figure(figure, report_dir, "reconciliation", "memory")
+    note = "" if all(r["rss_reset"] for r in results) else (
+        " The RSS high-water mark could not be reset here: the RSS delta is over the input generation's peak and may read low.")
+    write_section(report_dir, "reconciliation", "\n".join([
+        "## Reconciliation",
+        "",
+        f"A partner's T+1 file parsed, reconciled with the bank's rows and the report rendered, at {small['count']:,} and {large['count']:,} bank rows "
+        f"(seed {seed}, breaks of every kind injected), the best of {repeat} runs, one core. The growth factor (linear would be {linear:.0f}), "
+        f"the memory and the breaks found compare across machines; the seconds are this machine's.{note}",
+        "",
+        md_table(["bank rows", "file MiB", "partner lines", "breaks injected", "wall s", "CPU s", "rows/s", "RSS delta MiB", "RSS peak MiB",
+                  "traced peak MiB", "breaks found"], rows, "rrrrrrrrrrl"),
+        md_table(["growth factor", "measured", "linear"], growth),
+        md_table(["goal", "measured", "state"], goals),
+        image(scaling, "rows per second and wall time at both sizes"),
+        image(memory, "peak memory at both sizes"),
+    ]))
 
 
 if __name__ == "__main__":

@@ -61,6 +61,8 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from report_kit import add_report_dir, image, md_table, pyplot, save_figure, write_section  # noqa: E402
+
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=8)))
 AMOUNT = Decimal("1000.00")
 CUSTOMERS = 10
@@ -230,6 +232,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=60, help="reservations tried (K)")
     parser.add_argument("--threads", type=int, default=8, help="threads reserving, then releasing (T)")
     parser.add_argument("--fits", type=int, help="reservations the branch quota fits (Q); default 90%% of --count")
+    add_report_dir(parser)
     args = parser.parse_args()
     fits = args.fits if args.fits is not None else max(1, args.count * 9 // 10)
     if args.count < 1 or args.threads < 1 or fits < 1:
@@ -270,7 +273,47 @@ def main() -> int:
         else:
             print(f"  correctness, shards={r['shards']}: ok (admitted {r['admitted']} == min({args.count}, {fits}); every release "
                   f"gave back; {len(quotas_of_run(r['shards'], args.count))} quotas back to remaining == limit, shards summed)")
+    if args.report_dir is not None:
+        report(args.report_dir, args.count, args.threads, fits, results)
     return 1 if failed else 0
+
+
+def report(report_dir: Path, count: int, threads: int, fits: int, results: list[dict[str, Any]]) -> None:
+    """The section of bench/REPORT.md: each shard count's rates, calls and correctness, and their ratio."""
+    one, four = results
+    rows = []
+    for r in results:
+        calls = ", ".join(f"{name} {n / count:.2f}" for name, n in sorted(r["reserve_calls"].items()))
+        correct = "FAILED: " + "; ".join(r["problems"]) if r["problems"] else f"ok ({r['admitted']} admitted == min({count}, {fits}); every quota back to its limit)"
+        rows.append((r["shards"], f"{r['reserve_rate']:,.1f}", f"{r['reserve_seconds']:.3f}", r["admitted"], r["refused"], f"{r['release_rate']:,.1f}",
+                     f"{r['release_seconds']:.3f}", calls, f"{r['moto_share']:.0%}", r["busy"], correct))
+    ratios = [(what, f"{four[key] / one[key]:.2f}" if one[key] else "n/a") for what, key in (("reservations/s", "reserve_rate"), ("releases/s", "release_rate"))]
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(7, 3.4))
+    width = 0.38
+    for offset, (key, label) in zip((-width / 2, width / 2), (("reserve_rate", "reservations/s"), ("release_rate", "releases/s"))):
+        values = [r[key] for r in results]
+        bars = axes.bar([i + offset for i in range(len(results))], values, width, label=label)
+        axes.bar_label(bars, fmt="%.1f", fontsize=9)
+    axes.set_xticks(range(len(results)), [f"shards={r['shards']}" for r in results])
+    axes.set_ylabel("per second (moto, serialised)")
+    axes.set_title(f"reservations: {count} of 3 parts from {threads} threads, the branch quota fits {fits}")
+    axes.legend(fontsize=8)
+    axes.margins(y=0.15)
+    plot = save_figure(figure, report_dir, "reservations", "rates")
+    write_section(report_dir, "reservations", "\n".join([
+        "## Reservations",
+        "",
+        f"{count} quota reservations of 3 parts (branch total, funder total, customer) from {threads} threads against the local stack "
+        f"(moto over HTTP, its DynamoDB serialised by one lock), then their releases, with the hot quotas in 1 and in 4 shards; the branch quota fits {fits}. "
+        "The AWS calls per reservation and the correctness compare across machines; the rates are this machine's and moto's "
+        "(one call at a time), not DynamoDB's per-item ceiling, so sharding's gain does not show here.",
+        "",
+        md_table(["shards", "reservations/s", "reserving, s", "admitted", "refused", "releases/s", "releasing, s", "AWS calls per reservation",
+                  "moto busy", "QuotaBusy retried", "correctness"], rows, "rrrrrrrlrrl"),
+        md_table(["ratio shards=4 / shards=1", "value"], ratios),
+        image(plot, "reservations and releases per second"),
+    ]))
 
 
 if __name__ == "__main__":

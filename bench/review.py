@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from one_core import arguments, pin_to_one_core  # noqa: E402
+from report_kit import md_table, verdict, write_section  # noqa: E402
 from chalicelib.domain.antifraud import FraudFacts, check  # noqa: E402
 from chalicelib.domain.decision import ReviewPolicy, decide  # noqa: E402
 from chalicelib.domain.product import Product  # noqa: E402
@@ -139,6 +140,32 @@ def main() -> None:
     print(f"outcomes: {dict(sorted(outcomes.items()))}")
     print(f"top reasons: {dict(reasons.most_common(8))}")
     print(f"{elapsed:.3f} s, {rate:,.0f} decisions/s (goal {GOAL:,}/s: {'met' if rate >= GOAL else 'NOT met'})")
+    if args.report_dir is not None:
+        score = f"fixed stand-in ({FIXED_SCORE}, PD {FIXED_PD})" if card is None else f"sample scorecard CONSUMER_STD {card.version}"
+        report(args.report_dir, args.count, args.seed, len(policy.rules), score, elapsed, outcomes, reasons)
+
+
+def report(report_dir: Path, count: int, seed: int, rules: int, score: str, elapsed: float,
+           outcomes: collections.Counter[str], reasons: collections.Counter[str]) -> None:
+    """The section of bench/REPORT.md: the rate against the goal, the outcomes, the commonest reasons."""
+    rate = count / elapsed
+    write_section(report_dir, "review", "\n".join([
+        "## Review",
+        "",
+        f"Rules, anti-fraud, scorecard and decision, with the trail built, over {count:,} synthetic applications (seed {seed}); "
+        "pure logic, one core. The rate is this machine's; the outcomes and reasons are the same on any machine (fixed seed).",
+        "",
+        md_table(["figure", "value"], [
+            ("applications", f"{count:,}"),
+            ("rules in the policy", rules),
+            ("score", score),
+            ("time", f"{elapsed:.3f} s"),
+            ("decisions/s", f"{rate:,.0f}"),
+            (f"goal {GOAL:,} decisions/s", verdict(rate >= GOAL)),
+        ], "lr"),
+        md_table(["outcome", "applications", "share"], [(o, f"{k:,}", f"{k / count:.1%}") for o, k in sorted(outcomes.items())]),
+        md_table(["top reason", "applications"], [(f"`{r}`", f"{k:,}") for r, k in reasons.most_common(8)]),
+    ]))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from one_core import arguments, pin_to_one_core  # noqa: E402
+from report_kit import md_table, write_section  # noqa: E402
 from chalicelib.domain.funding import Channel, ChannelShare, Funder, ProductFunding  # noqa: E402
 from chalicelib.domain.routing import RoutingContext, plan  # noqa: E402
 
@@ -121,6 +122,29 @@ def main() -> None:
     print(f"first channel to try (top 5): {dict(first_choice.most_common(5))}")
     print(f"if all refuse: {dict(ends)}; channels skipped per application: {skipped / args.count:.2f}")
     print(f"{elapsed:.3f} s, {rate:,.0f} routing decisions/s")
+    if args.report_dir is not None:
+        report(args.report_dir, args.count, args.seed, len(pool), len(funding.channels), elapsed, first_choice, ends, skipped)
+
+
+def report(report_dir: Path, count: int, seed: int, funders: int, channels: int, elapsed: float,
+           first_choice: collections.Counter[str], ends: collections.Counter[str], skipped: int) -> None:
+    """The section of bench/REPORT.md: the rate, where the applications go first, what happens if all refuse."""
+    write_section(report_dir, "routing", "\n".join([
+        "## Routing",
+        "",
+        f"A routing plan (rank, joint shares, skip reasons, trail) for each of {count:,} synthetic applications (seed {seed}) over "
+        f"{funders} funders and {channels} channels; pure logic, one core. The rate is this machine's; the choices are the same on any machine (fixed seed).",
+        "",
+        md_table(["figure", "value"], [
+            ("applications", f"{count:,}"),
+            ("funders, channels", f"{funders}, {channels}"),
+            ("time", f"{elapsed:.3f} s"),
+            ("routing decisions/s", f"{count / elapsed:,.0f}"),
+            ("channels skipped per application", f"{skipped / count:.2f}"),
+        ], "lr"),
+        md_table(["first channel to try (top 5)", "applications"], [(f"`{c}`", f"{k:,}") for c, k in first_choice.most_common(5)]),
+        md_table(["if all refuse", "applications"], [(f"`{e}`", f"{k:,}") for e, k in ends.items()]),
+    ]))
 
 
 if __name__ == "__main__":
