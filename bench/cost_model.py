@@ -58,6 +58,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.aws_meter import Meter, Usage, read_units, s3_class  # noqa: E402
+from bench.report_kit import add_report_dir  # noqa: E402
 
 PRICES = Path(__file__).resolve().parent / "aws_prices.json"
 GOAL_USD_PER_1000 = 0.10
@@ -420,7 +421,7 @@ def run(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
                 "day end, no loans": standard_transitions(history(sfn, empty_arn)),
                 "day end": standard_transitions(history(sfn, full_arn)),
             }
-            log_sizes = sfn_log_event_bytes([e for events in legs[made[0][0]] for e in events] if made else [])
+            log_sizes = sfn_log_event_bytes([e for events in legs[made[0][0]] for e in events] if made else [], resources.ORIGINATION_MACHINE.log_level)
             log_sizes_day = sfn_log_event_bytes(history(sfn, full_arn))
             children = {phase: len(json.loads(sfn.describe_execution(executionArn=arn)["input"])["segments"]) for phase, arn in (("day end, no loans", empty_arn), ("day end", full_arn))}
             sizes_after = table_bytes(meter)
@@ -454,9 +455,15 @@ def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
             return events
 
 
-def sfn_log_event_bytes(events: list[dict[str, Any]]) -> tuple[int, float]:
-    """(events, mean bytes) of what a state machine logs at level ALL without execution data: each
-    history event as JSON without its input and output, with the execution's ARN, plus CloudWatch's 26 bytes."""
+ERROR_EVENTS = ("Failed", "TimedOut", "Aborted")  # what a state machine logging at level ERROR logs
+
+
+def sfn_log_event_bytes(events: list[dict[str, Any]], level: str = "ALL") -> tuple[int, float]:
+    """(events, mean bytes) of what a state machine logs without execution data: each history event
+    (at level ERROR, only the failures') as JSON without its input and output, with the execution's
+    ARN, plus CloudWatch's 26 bytes."""
+    if level == "ERROR":
+        events = [e for e in events if e["type"].endswith(ERROR_EVENTS)]
     if not events:
         return 0, 0.0
     data = ("input", "output", "inputDetails", "outputDetails", "parameters")
@@ -672,13 +679,53 @@ DRIVERS = {  # what a loan uses of each service, shown beside its cost
     "API Gateway": [("apigateway.rest.requests", "requests", 1)],
     "Lambda": [("lambda.requests", "invocations", 1), ("lambda.duration.x86_64", "GB-ms", 1000)],
     "Step Functions": [("stepfunctions.standard.transitions", "transitions", 1), ("stepfunctions.express.requests", "Express legs", 1)],
-    "DynamoDB": [("dynamodb.on_demand.write_request_units", "WRU", 1), ("dynamodb.on_demand.read_request_units", "RRU", 1)],
+    "DynamoDB": [("dynamodb.on_demand.write_request_units", "WRU", 1), ("dynamodb.on_demand.read_request_units", "RRU", 1),
+                 ("dynamodb.provisioned.wcu_hours", "WCU-s", 3600), ("dynamodb.provisioned.rcu_hours", "RCU-s", 3600)],
     "S3": [("s3.standard.tier1_requests", "PUT/LIST", 1), ("s3.standard.tier2_requests", "GET/HEAD", 1)],
     "KMS": [("kms.requests", "requests", 1)],
     "CloudWatch Logs": [("cloudwatch.logs.ingestion", "KB", GIB / 1024), ("cloudwatch.logs.vended_ingestion", "KB SFN", GIB / 1024)],
     "X-Ray": [("xray.traces_recorded", "traces", 1)],
 }
 COLUMNS = (("origination", "origination"), ("repayment", "1 repayment"), ("day end", "1 night"), ("day end, fixed", "night fixed"))
+
+
+# -- the same loans at scale ------------------------------------------------------------------------
+
+XRAY_RESERVOIR_PER_SECOND = 1  # X-Ray's default sampling rule: the first request each second ...
+XRAY_FIXED_RATE = 0.05  # ... and 5% of the rest (the stack sets no other rule)
+DAY_SECONDS = 86_400
+
+
+def xray_sampled(requests_per_day: float) -> float:
+    """The share of requests X-Ray's default rule records, at a steady rate over the day (a daytime
+    peak would record a smaller share: this is the larger bound)."""
+    if requests_per_day <= 0:
+        return 1.0
+    rate = requests_per_day / DAY_SECONDS
+    return (min(rate, XRAY_RESERVOIR_PER_SECOND) + XRAY_FIXED_RATE * max(0.0, rate - XRAY_RESERVOIR_PER_SECOND)) / rate
+
+
+def provisioned(q: dict[str, float], utilisation: float) -> dict[str, float]:
+    """On-demand request units as provisioned capacity-hours: a unit a second for an hour serves 3,600
+    units, and auto scaling keeps ``utilisation`` of what is provisioned in use on average."""
+    out = dict(q)
+    wru, rru = out.pop("dynamodb.on_demand.write_request_units", 0.0), out.pop("dynamodb.on_demand.read_request_units", 0.0)
+    out["dynamodb.provisioned.wcu_hours"] = wru / 3600 / utilisation
+    out["dynamodb.provisioned.rcu_hours"] = rru / 3600 / utilisation
+    return out
+
+
+def at_scale(per_loan: dict[str, dict[str, float]], fixed_night: dict[str, float], loans_per_day: int, utilisation: float) -> dict[str, dict[str, float]]:
+    """The measured per-loan quantities at ``loans_per_day``: the night's fixed part spread over them,
+    X-Ray's default sampling at that many requests, DynamoDB provisioned with auto scaling."""
+    out = {c: dict(per_loan[c]) for c, _ in COLUMNS}
+    out["day end, fixed"] = scaled(fixed_night, 1 / loans_per_day)
+    traces = sum(out[c].get("xray.traces_recorded", 0.0) for c, _ in COLUMNS) * loans_per_day
+    share = xray_sampled(traces)
+    for c, _ in COLUMNS:
+        out[c]["xray.traces_recorded"] = out[c].get("xray.traces_recorded", 0.0) * share
+        out[c] = provisioned(out[c], utilisation)
+    return out
 
 
 def usd_per_1000(q: dict[str, float], prices: PriceTable) -> dict[str, float]:
@@ -712,6 +759,11 @@ def summarise(f: dict[str, Any], prices: PriceTable, args: argparse.Namespace) -
     for c, _ in COLUMNS:
         shares.update(usd_per_1000(measured[c], prices))
     grand = total(measured, prices)
+    scale = at_scale(measured, f["measured"]["fixed_night"], args.scale_loans_per_day, args.utilisation)
+    scale_total = total(scale, prices)
+    scale_shares: collections.Counter = collections.Counter()
+    for c, _ in COLUMNS:
+        scale_shares.update(usd_per_1000(scale[c], prices))
     night = sum(usd_per_1000(f["measured"]["fixed_night"], prices).values()) / 1000
     dynamo_gb = sum(f["stored_bytes_per_loan"].values()) * 1000 / GIB
     s3_gb = f["s3_bytes_per_loan"] * 1000 / GIB
@@ -721,6 +773,10 @@ def summarise(f: dict[str, Any], prices: PriceTable, args: argparse.Namespace) -
         "total_usd_per_1000": grand,
         "goal_met": grand <= GOAL_USD_PER_1000,
         "by_service_usd_per_1000": dict(shares.most_common()),
+        "scale": {"loans_per_day": args.scale_loans_per_day, "utilisation": args.utilisation, "per_loan": scale,
+                  "usd_per_1000": {c: usd_per_1000(scale[c], prices) for c, _ in COLUMNS}, "total_usd_per_1000": scale_total,
+                  "goal_met": scale_total <= GOAL_USD_PER_1000, "by_service_usd_per_1000": dict(scale_shares.most_common()),
+                  "xray_sampled": xray_sampled(sum(measured[c].get("xray.traces_recorded", 0.0) for c, _ in COLUMNS) * args.scale_loans_per_day)},
         "modelled": {"total_usd_per_1000": total(f["modelled"]["per_loan"], prices),
                      "lambda_usd_per_1000": sum(usd_per_1000(f["modelled"]["per_loan"][c], prices).get("Lambda", 0.0) for c, _ in COLUMNS)},
         "transitions_per_loan": sum(measured[c].get("stepfunctions.standard.transitions", 0.0) for c, _ in COLUMNS),
@@ -742,7 +798,7 @@ def print_table(title: str, per_loan: dict[str, dict[str, float]], prices: Price
     costs = {col: usd_per_1000(per_loan[col], prices) for col, _ in COLUMNS}
     whole = added(*(per_loan[col] for col, _ in COLUMNS if col != "day end, fixed"))
     for service in SERVICES:
-        uses = ", ".join(f"{whole.get(key, 0.0) * factor:,.1f} {unit}" for key, unit, factor in DRIVERS[service])
+        uses = ", ".join(f"{whole.get(key, 0.0) * factor:,.1f} {unit}" for key, unit, factor in DRIVERS[service] if key in whole)
         row = [costs[col].get(service, 0.0) for col, _ in COLUMNS]
         print(f"  {service:<16}{uses:<52}" + "".join(f"{v:>12.4f}" for v in row) + f"{sum(row):>10.4f}")
     totals = [sum(costs[col].values()) for col, _ in COLUMNS]
@@ -774,6 +830,14 @@ def print_report(args: argparse.Namespace, result: dict[str, Any], f: dict[str, 
         print(f"  Step Functions alone ({s['transitions_per_loan']:.1f} Standard transitions a loan with its share of the night, at USD "
               f"{prices['stepfunctions.standard.transitions'].cost(1) * 1e6:.0f} a million) is {shares['Step Functions'] / goal:.1f} x the goal, "
               f"DynamoDB alone {shares['DynamoDB'] / goal:.1f} x; everything else together {grand - shares['Step Functions'] - shares['DynamoDB']:.4f}")
+    sc = s["scale"]
+    print()
+    print_table(f"USD per 1,000 loans at {sc['loans_per_day']:,} loans a day (the seeds' scale): the same measured quantities, DynamoDB "
+                f"provisioned with auto scaling (priced at {sc['utilisation']:.0%} of the capacity in use on average; the target is 70%), "
+                f"X-Ray's default sampling recording {sc['xray_sampled']:.1%} of requests, the night's fixed part spread over the day's loans:",
+                sc["per_loan"], prices)
+    print(f"  goal at that scale: {'MET' if sc['goal_met'] else 'NOT MET'} (USD {sc['total_usd_per_1000']:.4f}, {sc['total_usd_per_1000'] / goal:.2f} x the goal); "
+          "largest: " + ", ".join(f"{k} {v:.4f}" for k, v in list(sc["by_service_usd_per_1000"].items())[:3]))
     wru = f["wru_per_loan_by_table"]
     print("  DynamoDB write units a loan by table, table + its indexes (origination + repayment + night): " +
           ", ".join(f"{t} {a:.1f} + {b:.1f}" for t, (a, b) in sorted(wru.items(), key=lambda kv: -sum(kv[1])) if sum((a, b)) >= 0.05))
@@ -823,6 +887,98 @@ def print_report(args: argparse.Namespace, result: dict[str, Any], f: dict[str, 
         print("problems: " + "; ".join(result["problems"][:10]))
 
 
+# -- the report's section ---------------------------------------------------------------------------
+
+
+def _service_rows(per_loan: dict[str, dict[str, float]], prices: PriceTable) -> list[list[str]]:
+    costs = {col: usd_per_1000(per_loan[col], prices) for col, _ in COLUMNS}
+    whole = added(*(per_loan[col] for col, _ in COLUMNS if col != "day end, fixed"))
+    rows = []
+    for service in SERVICES:
+        uses = ", ".join(f"{whole.get(key, 0.0) * factor:,.1f} {unit}" for key, unit, factor in DRIVERS[service] if key in whole)
+        row = [costs[col].get(service, 0.0) for col, _ in COLUMNS]
+        rows.append([service, uses, *(f"{v:.4f}" for v in row), f"{sum(row):.4f}"])
+    totals = [sum(costs[col].values()) for col, _ in COLUMNS]
+    rows.append(["**total**", "", *(f"{v:.4f}" for v in totals), f"**{sum(totals):.4f}**"])
+    return rows
+
+
+def write_report(report_dir: Path, args: argparse.Namespace, result: dict[str, Any], f: dict[str, Any], s: dict[str, Any], prices: PriceTable) -> None:
+    """``cost_model.md`` (tables), ``cost_model-by-service.png`` and the report's ``headline.md``."""
+    from bench.report_kit import image, md_table, pyplot, save_figure, verdict, write_section
+
+    headers = ["service", "a loan uses (origination + 1 repayment + 1 night)", *(label for _, label in COLUMNS), "total"]
+    sc, naive, goal = s["scale"], s["naive"], s["goal_usd_per_1000"]
+    unsure = sorted(p.key for p in prices.prices.values() if not p.sure)
+    wru = f["wru_per_loan_by_table"]
+    e = f["express"]
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(9, 4.2))
+    designs = [(f"naive, {args.loans_per_day:,} a day", naive["per_loan"]), (f"this design, {args.loans_per_day:,} a day", f["measured"]["per_loan"]),
+               (f"this design, {sc['loans_per_day']:,} a day", sc["per_loan"])]
+    left = [0.0] * len(designs)
+    for service in SERVICES:
+        values = [sum(usd_per_1000(per_loan[c], prices).get(service, 0.0) for c, _ in COLUMNS) for _, per_loan in designs]
+        axes.barh([d for d, _ in designs], values, left=left, label=service)
+        left = [a + b for a, b in zip(left, values)]
+    axes.axvline(goal, color="black", linestyle="--", linewidth=1)
+    axes.text(goal, len(designs) - 0.45, f" goal {goal:.2f}", va="bottom")
+    axes.set_xlabel("USD per 1,000 loans (origination, a repayment, a night; us-east-1 list prices)")
+    axes.invert_yaxis()
+    axes.legend(fontsize=8, ncol=4, loc="lower right")
+    plot = save_figure(figure, report_dir, "cost_model", "by-service")
+    lines = [
+        "## Cost per 1,000 loans on AWS",
+        "",
+        f"`bench/cost_model.py`: {f['loans']} loans originated end to end in-process on moto (intake over the signed API, review, routing, "
+        f"acceptance, signing, disbursement), each repaid once, and a day end closing {f['loans_closed_by_the_day_end']}; every AWS request "
+        "counted by botocore hooks, DynamoDB units from item sizes by DynamoDB's rules, Express legs and Standard transitions from the "
+        f"executions' histories, Lambda time in-process. Priced with `bench/aws_prices.json` ({prices.region}, list prices as of "
+        f"{prices.as_of}, a source for each; unsure: {', '.join(unsure) or 'none'}; no free tiers).",
+        "",
+        f"### At {args.loans_per_day:,} loans a day, DynamoDB on demand (as deployed by default): USD {s['total_usd_per_1000']:.4f}, goal "
+        f"{verdict(s['goal_met'])}",
+        "",
+        md_table(headers, _service_rows(f["measured"]["per_loan"], prices)),
+        f"### At {sc['loans_per_day']:,} loans a day (the seeds' scale), DynamoDB provisioned with auto scaling: USD "
+        f"{sc['total_usd_per_1000']:.4f}, goal {verdict(sc['goal_met'])}",
+        "",
+        f"The same measured quantities; DynamoDB's units as provisioned capacity-hours with {sc['utilisation']:.0%} of the capacity in use "
+        "on average (auto scaling targets 70%; the stack's `-c dynamodb_capacity=provisioned`), X-Ray's default sampling rule recording "
+        f"{sc['xray_sampled']:.1%} of the requests, and the night's fixed part spread over the day's loans.",
+        "",
+        md_table(headers, _service_rows(sc["per_loan"], prices)),
+        "### Against a naive design",
+        "",
+        NAIVE.replace("\n  ", " ") + f". It costs USD {naive['total_usd_per_1000']:.4f} per 1,000 loans at {args.loans_per_day:,} a day; this design saves "
+        f"{1 - s['total_usd_per_1000'] / naive['total_usd_per_1000']:.0%}.",
+        "",
+        md_table(headers, _service_rows(naive["per_loan"], prices)),
+        image(plot, "USD per 1,000 loans by service: naive, this design, this design at scale"),
+        "### What drives it",
+        "",
+        f"- Origination runs as {e['legs_per_loan']:.2f} Express legs a loan ({e['gb_seconds_per_loan'] * 1000:.1f} billed GB-ms); the same "
+        f"path as one Standard workflow would enter {e['as_standard_transitions_per_loan'] + 1:.1f} states (USD "
+        f"{(e['as_standard_transitions_per_loan'] + 1) * prices['stepfunctions.standard.transitions'].cost(1) * 1000:.3f} per 1,000 loans).",
+        "- DynamoDB write units a loan by table (table + its indexes): " + ", ".join(
+            f"{t} {a:.1f} + {b:.1f}" for t, (a, b) in sorted(wru.items(), key=lambda kv: -sum(kv[1])) if sum((a, b)) >= 0.05) + ".",
+        f"- Over a {LOAN_LIFE['months']}-month loan's life ({LOAN_LIFE['months']} repayments, {LOAN_LIFE['nights']} day ends), at 1,000 "
+        f"loans a day: USD {s['lifetime']['total_usd_per_1000']:.3f} per 1,000 loans (naive {s['lifetime']['naive_total_usd_per_1000']:.3f}).",
+        f"- Fixed: a night's day end with no loans USD {s['fixed']['night_usd']:.5f}; KMS keys {s['fixed']['kms_keys']} x USD "
+        f"{prices['kms.key_month'].usd:.2f} a month; {s['fixed']['custom_metrics']} custom metrics.",
+        "- Not counted: data transfer, free tiers, CloudWatch alarms and dashboards, log storage, Cognito (operators only), backups and "
+        "PITR, Lambda INIT (see the per-step latency's cold calls), manual reviews, declined applications and failed payments.",
+    ]
+    write_section(report_dir, "cost_model", "\n".join(lines))
+    headline = [
+        "| figure | value |", "| :--- | ---: |",
+        f"| cost per 1,000 loans, at {args.loans_per_day:,} a day (DynamoDB on demand) | USD {s['total_usd_per_1000']:.3f} (goal 0.10: {verdict(s['goal_met'])}) |",
+        f"| cost per 1,000 loans, at {sc['loans_per_day']:,} a day (DynamoDB provisioned, auto scaling) | USD {sc['total_usd_per_1000']:.3f} (goal 0.10: {verdict(sc['goal_met'])}) |",
+        f"| the naive design, at {args.loans_per_day:,} a day | USD {naive['total_usd_per_1000']:.3f} |",
+    ]
+    write_section(report_dir, "headline", "\n".join(headline))
+
+
 def kms_keys() -> tuple[Any, ...]:
     from chalicelib import resources
 
@@ -836,10 +992,15 @@ def main() -> int:
     parser.add_argument("--segments", type=int, default=2, help="DAY_END_SEGMENTS for the run")
     parser.add_argument("--deployed-segments", type=int, default=64, help="the segments the night's fixed cost is scaled to")
     parser.add_argument("--loans-per-day", type=int, default=1000, help="the loans a night's fixed cost is spread over")
+    parser.add_argument("--scale-loans-per-day", type=int, default=1_000_000, help="the volume of the at-scale figures (seeds 003, 004)")
+    parser.add_argument("--utilisation", type=float, default=0.6, help="provisioned capacity in use on average at scale (auto scaling targets 0.7)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    add_report_dir(parser)
     args = parser.parse_args()
-    if args.loans < 1 or args.segments < 1 or args.loans_per_day < 1:
-        parser.error("--loans, --segments and --loans-per-day must be at least 1")
+    if args.loans < 1 or args.segments < 1 or args.loans_per_day < 1 or args.scale_loans_per_day < 1:
+        parser.error("--loans, --segments, --loans-per-day and --scale-loans-per-day must be at least 1")
+    if not 0 < args.utilisation <= 1:
+        parser.error("--utilisation is a share of the provisioned capacity: above 0, at most 1")
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"  # as deployed; before the app's logger is made
     meter = Meter().install()  # before any botocore client is made
@@ -849,6 +1010,8 @@ def main() -> int:
     f = figures(meter, result, args)
     summary = summarise(f, prices, args)
     print_report(args, result, f, summary, prices)
+    if args.report_dir:
+        write_report(args.report_dir, args, result, f, summary, prices)
     if args.json:
         document = {"as_of": datetime.now(timezone.utc).isoformat(timespec="seconds"), "prices": {"region": prices.region, "as_of": prices.as_of},
                     "args": {k: str(v) for k, v in vars(args).items()}, "run": {k: v for k, v in result.items() if k != "problems"},

@@ -113,6 +113,8 @@ class StateMachine:
     # placeholder in the definition ("${AdvanceBusinessDateFunctionArn}") -> function name
     functions: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    # what its executions log to CloudWatch Logs: "ALL" (every event) or "ERROR" (failures only)
+    log_level: str = "ALL"
 
 
 @dataclass(frozen=True)
@@ -175,8 +177,9 @@ APPLICATIONS_TABLE = Table(
         Index(name="by_branch_day", partition_key="branch_day", sort_key="application_id", projection="KEYS_ONLY"),
         Index(name="by_due", partition_key="due_branch", sort_key="waits_until", projection="KEYS_ONLY"),
     ),
-    description="Applications, one idempotency item per partner application number, and the back office's "
-    "counters of each branch and day (see persistence/applications.py). by_branch_status: a branch's applications "
+    description="Applications, one idempotency item per partner application number, the back office's "
+    "counters of each branch and day, and each application's review and routing trails, written once as items of "
+    "their own (see persistence/applications.py). by_branch_status: a branch's applications "
     "in one status, keys only (the manual review queue, the expiry sweep; an entry is rewritten at each change of "
     "status, a few dozen bytes, not the whole application); by_branch_day: a branch's applications received on one business day, "
     "newest first (the back office's search); keys only, written once when an application is stored. by_due: "
@@ -301,6 +304,9 @@ ORIGINATION_MACHINE = StateMachine(
     },
     description="Carries an application from RECEIVED through review, routing, the borrower's answer, the signed contract and "
     "the disbursement, in legs that end where a person is awaited (Express: priced per request and duration, not per transition).",
+    # An Express execution's history lives only in its logs: failures are logged in full; a success is told by the
+    # application's own status history and trail (at level ALL the logs would cost more than the workflow).
+    log_level="ERROR",
 )
 
 QUOTAS_TABLE = Table(

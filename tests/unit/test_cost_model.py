@@ -10,8 +10,14 @@ import pytest
 
 from bench.aws_meter import index_write_units, read_units, s3_class, write_units
 from bench.cost_model import (
+    COLUMNS,
     PRICES,
+    at_scale,
     cost_by_service,
+    express_usage,
+    provisioned,
+    sfn_log_event_bytes,
+    xray_sampled,
     day_end_split,
     distributed_map_transitions,
     check_child_workflow,
@@ -154,3 +160,50 @@ def test_the_day_ends_credit_bureau_parts_belong_to_the_night_not_to_the_loans()
     variable, parts = day_end_split(night, empty, segments=2, branches=1)
     assert variable == {"dynamodb.on_demand.write_request_units": 120.0, "s3.standard.tier1_requests": 0.0, "s3.standard.tier2_requests": 0.0}
     assert parts == {"s3.standard.tier1_requests": 2.0, "s3.standard.tier2_requests": 1.0}
+
+
+def test_an_express_leg_is_billed_per_100_ms_at_64_mb():
+    from datetime import datetime, timedelta
+
+    start = datetime(2026, 11, 29, 12, 0, 0)
+    events = [{"timestamp": start}, {"timestamp": start + timedelta(milliseconds=230)}]
+    assert express_usage(events) == pytest.approx(0.3 * 64 / 1024)
+    assert express_usage([{"timestamp": start}]) == pytest.approx(0.1 * 64 / 1024)  # at least one 100 ms step
+    assert express_usage([]) == 0.0
+
+
+def test_x_rays_default_rule_records_a_request_a_second_and_five_percent_of_the_rest():
+    assert xray_sampled(1000) == 1.0  # far below a request a second: every one
+    assert xray_sampled(86_400) == pytest.approx(1.0)
+    assert xray_sampled(86_400 * 11) == pytest.approx((1 + 0.05 * 10) / 11)
+    assert xray_sampled(86_400 * 1_000_000) == pytest.approx(0.05, abs=1e-4)
+
+
+def test_request_units_become_capacity_hours_at_the_utilisation_kept():
+    q = provisioned({"dynamodb.on_demand.write_request_units": 3600, "dynamodb.on_demand.read_request_units": 1800, "lambda.requests": 3}, 0.5)
+    assert q == {"dynamodb.provisioned.wcu_hours": 2.0, "dynamodb.provisioned.rcu_hours": 1.0, "lambda.requests": 3}
+
+
+def test_at_scale_the_nights_fixed_part_is_spread_over_the_days_loans_and_x_ray_samples(prices):
+    per_loan = {c: {"xray.traces_recorded": 1.0, "dynamodb.on_demand.write_request_units": 36.0} for c, _ in COLUMNS}
+    per_loan["day end, fixed"] = {"stepfunctions.standard.transitions": 99.0}
+    scale = at_scale(per_loan, {"stepfunctions.standard.transitions": 1000.0}, 1_000_000, 0.6)
+    assert scale["day end, fixed"]["stepfunctions.standard.transitions"] == pytest.approx(0.001)
+    assert scale["origination"]["xray.traces_recorded"] == pytest.approx(xray_sampled(3_000_000))  # 3 columns trace
+    assert scale["origination"]["dynamodb.provisioned.wcu_hours"] == pytest.approx(36 / 3600 / 0.6)
+    assert "dynamodb.on_demand.write_request_units" not in scale["origination"]
+    assert per_loan["origination"]["dynamodb.on_demand.write_request_units"] == 36.0  # the measured figures untouched
+    # a write unit provisioned at 60% costs less than on demand at these list prices
+    on_demand = cost_by_service({"dynamodb.on_demand.write_request_units": 1.0}, prices)["DynamoDB"]
+    at_60 = cost_by_service(provisioned({"dynamodb.on_demand.write_request_units": 1.0}, 0.6), prices)["DynamoDB"]
+    assert at_60 < on_demand / 2
+
+
+def test_a_machine_logging_errors_only_logs_nothing_of_a_successful_execution():
+    from datetime import datetime
+
+    at = datetime(2026, 11, 29, 12, 0, 0)
+    ok = [{"id": 1, "type": "ExecutionStarted", "timestamp": at}, {"id": 2, "type": "ExecutionSucceeded", "timestamp": at}]
+    failed = [*ok[:1], {"id": 2, "type": "TaskFailed", "timestamp": at}, {"id": 3, "type": "ExecutionFailed", "timestamp": at}]
+    assert sfn_log_event_bytes(ok)[0] == 2 and sfn_log_event_bytes(ok, "ERROR") == (0, 0.0)
+    assert sfn_log_event_bytes(failed, "ERROR")[0] == 2

@@ -244,6 +244,30 @@ def test_an_unknown_outcome_is_waited_for_until_it_is_paid(sfn, aws, post_signed
     assert state_path(events)[-1] == "LoanDisbursed"
 
 
+def test_a_payment_still_unknown_when_the_leg_ends_is_queried_by_the_watch_s_disburse_leg(sfn, aws, post_signed, gateway_calls, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.usecases import origination_watch
+
+    monkeypatch.setenv("PAYMENT_QUERIES_IN_LEG", "1")  # the leg waits for no query: it ends at the first unknown
+    offered = applied(sfn, aws, post_signed, UNKNOWN_THEN_PAID, "8804")
+    described, item = accepted(sfn, aws, post_signed, offered)
+    assert described["status"] == "SUCCEEDED" and item.status == "DISBURSING"
+    assert state_path(history(sfn, aws, item.application_id))[-1] == "PaymentPending"
+    assert origination_watch.sweep(sfn)["payments_queried"] == 0  # not stalled yet
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    assert origination_watch.sweep(sfn, now=later)["payments_queried"] == 1  # query 1: PROCESSING, the leg ends again
+    wait_until_settled(sfn, execution_of(aws, item.application_id), timeout=60.0)
+    assert origination_watch.sweep(sfn, now=later)["payments_queried"] == 1  # query 2: PAID
+    wait_until_settled(sfn, execution_of(aws, item.application_id), timeout=60.0)
+    item = applications.get(item.application_id)
+    assert_disbursed(item, offered.offer)
+    pid = f"PAY-{item.loan_id}"
+    assert gateway_calls == [("pay", pid, "PROCESSING"), ("query", pid, "PROCESSING"), ("query", pid, "PAID")]
+    assert [leg["name"].split("-")[-2] for leg in legs_of(sfn, aws, item.application_id)[1:]] == ["answer", "disburse", "disburse"]
+    assert origination_watch.sweep(sfn, now=later)["payments_queried"] == 0  # DISBURSED: nothing to query
+
+
 @pytest.mark.parametrize(
     "sequence, last4, waits",
     [(DECLINED, "8802", 0), (UNKNOWN_THEN_FAILED, "8806", 2)],
