@@ -1012,6 +1012,8 @@ def main() -> int:
     print_report(args, result, f, summary, prices)
     if args.report_dir:
         write_report(args.report_dir, args, result, f, summary, prices)
+        if not args.json:  # the figures beside the section, for bench/throughput.py
+            args.json = args.report_dir / "cost_model.json"
     if args.json:
         document = {"as_of": datetime.now(timezone.utc).isoformat(timespec="seconds"), "prices": {"region": prices.region, "as_of": prices.as_of},
                     "args": {k: str(v) for k, v in vars(args).items()}, "run": {k: v for k, v in result.items() if k != "problems"},
