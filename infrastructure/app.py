@@ -2,6 +2,8 @@
 
 The stage comes from context (``cdk synth -c stage=prod``) or DEPLOY_STAGE, default
 "dev" (not STAGE: that is the functions' own variable, which the local stack exports).
+DynamoDB capacity is read the same way, by the stack (``stack.dynamodb_capacity``):
+``-c dynamodb_capacity=provisioned`` or DYNAMODB_CAPACITY, default "on_demand".
 The template goes to CDK_OUTDIR (the CLI sets it), else to infrastructure/cdk.out.
 The Chalice construct packages the app into ./chalice.out (a 20 MB copy per synth);
 app.py runs it in a scratch directory, since cdk.out keeps the asset it needs.

@@ -13,10 +13,16 @@ sign in at ``/backoffice/session`` against the operators' user pool (a group per
 and per branch: the branches of ``-c branches=BR_A,BR_B``, else of
 ``config/sample/branches.json``; a branch added later gets its group with
 ``aws cognito-idp create-group --group-name branch-<code>``).
+
+Tables and their indexes are billed on demand, unless ``-c dynamodb_capacity=provisioned``
+(or DYNAMODB_CAPACITY=provisioned) asks for provisioned capacity with auto scaling: see
+``dynamodb_capacity``.
 """
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -150,14 +156,90 @@ def _attribute(name: str | None) -> dynamodb.Attribute | None:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING) if name else None
 
 
-def build_table(scope: cdk.Stack, stage: str, table: Table) -> Built:
+ON_DEMAND = "on_demand"
+PROVISIONED = "provisioned"
+# Auto scaling keeps consumed capacity near this share of the provisioned capacity: headroom for a
+# burst while it scales up (DynamoDB's own default target).
+TARGET_UTILIZATION_PERCENT = 70
+# Capacity units, for reads and for writes alike, of a table and of each of its indexes. The maximum is
+# DynamoDB's default per-table quota (40,000 read and 40,000 write units).
+DEFAULT_MIN_CAPACITY = 5
+DEFAULT_MAX_CAPACITY = 40_000
+
+
+@dataclass(frozen=True)
+class TableCapacity:
+    """How every table and its global secondary indexes pay for reads and writes.
+
+    On demand (the default) pays per request and needs no planning. Provisioned starts each
+    table and index at ``min_capacity`` read and write units, and Application Auto Scaling
+    tracks ``TARGET_UTILIZATION_PERCENT`` between ``min_capacity`` and ``max_capacity``: for
+    steady daytime traffic about 40% of the on-demand price per write.
+    """
+
+    mode: str = ON_DEMAND
+    min_capacity: int = DEFAULT_MIN_CAPACITY
+    max_capacity: int = DEFAULT_MAX_CAPACITY
+
+    def __post_init__(self) -> None:
+        if self.mode not in (ON_DEMAND, PROVISIONED):
+            raise ValueError(f"dynamodb_capacity {self.mode!r}: use {ON_DEMAND} or {PROVISIONED}")
+        if not 1 <= self.min_capacity <= self.max_capacity:
+            raise ValueError(
+                f"dynamodb_min_capacity {self.min_capacity}, dynamodb_max_capacity {self.max_capacity}: need 1 <= min <= max"
+            )
+
+    @property
+    def provisioned(self) -> bool:
+        return self.mode == PROVISIONED
+
+
+def dynamodb_capacity(scope: Construct, environ: Mapping[str, str] = os.environ) -> TableCapacity:
+    """The one switch between on-demand and provisioned tables, read as the stage is: context first
+    (``-c dynamodb_capacity=provisioned``, ``-c dynamodb_min_capacity=10``, ``-c dynamodb_max_capacity=20000``),
+    else DYNAMODB_CAPACITY, DYNAMODB_MIN_CAPACITY, DYNAMODB_MAX_CAPACITY, else on demand, 5 and 40,000.
+    A value it does not understand fails the synth rather than deploying something else."""
+
+    def setting(name: str) -> str | None:
+        given = scope.node.try_get_context(name)
+        if given is None or given == "":
+            given = environ.get(name.upper()) or None
+        return None if given is None else str(given).strip()
+
+    def units(name: str, default: int) -> int:
+        given = setting(name)
+        if not given:
+            return default
+        if not given.isdigit():
+            raise ValueError(f"{name} {given!r}: a whole number of capacity units")
+        return int(given)
+
+    return TableCapacity(
+        mode=(setting("dynamodb_capacity") or ON_DEMAND).lower(),
+        min_capacity=units("dynamodb_min_capacity", DEFAULT_MIN_CAPACITY),
+        max_capacity=units("dynamodb_max_capacity", DEFAULT_MAX_CAPACITY),
+    )
+
+
+def _track_utilization(*scaled: dynamodb.IScalableTableAttribute) -> None:
+    """Target tracking: capacity follows consumption, kept at ``TARGET_UTILIZATION_PERCENT``."""
+    for attribute in scaled:
+        attribute.scale_on_utilization(target_utilization_percent=TARGET_UTILIZATION_PERCENT)
+
+
+def build_table(scope: cdk.Stack, stage: str, table: Table, capacity: TableCapacity = TableCapacity()) -> Built:
+    """A table with its indexes, encrypted, with point-in-time recovery, retained; billed as
+    ``capacity`` says (on demand unless asked otherwise)."""
+    provisioned = capacity.provisioned
+    units = {"read_capacity": capacity.min_capacity, "write_capacity": capacity.min_capacity} if provisioned else {}
     created = dynamodb.Table(
         scope,
         pascal(table.id) + "Table",
         table_name=physical_name(stage, table.id),
         partition_key=_attribute(table.partition_key),
         sort_key=_attribute(table.sort_key),
-        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        billing_mode=dynamodb.BillingMode.PROVISIONED if provisioned else dynamodb.BillingMode.PAY_PER_REQUEST,
+        **units,
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True),
         time_to_live_attribute=table.ttl_attribute,
@@ -169,7 +251,16 @@ def build_table(scope: cdk.Stack, stage: str, table: Table) -> Built:
             partition_key=_attribute(index.partition_key),
             sort_key=_attribute(index.sort_key),
             projection_type=dynamodb.ProjectionType[index.projection],
+            **units,
         )
+    if provisioned:
+        bounds = {"min_capacity": capacity.min_capacity, "max_capacity": capacity.max_capacity}
+        _track_utilization(created.auto_scale_read_capacity(**bounds), created.auto_scale_write_capacity(**bounds))
+        for index in table.indexes:
+            _track_utilization(
+                created.auto_scale_global_secondary_index_read_capacity(index.name, **bounds),
+                created.auto_scale_global_secondary_index_write_capacity(index.name, **bounds),
+            )
     cdk.CfnOutput(scope, pascal(table.id) + "TableName", value=created.table_name)
     indexes = [f"{created.table_arn}/index/*"] if table.indexes else []
     return Built(created.table_name, [created.table_arn, *indexes])
@@ -277,7 +368,7 @@ def build_state_machine(scope: cdk.Stack, stage: str, machine: StateMachine, fun
         role_arn=role.role_arn,
         tracing_configuration=CfnStateMachine.TracingConfigurationProperty(enabled=True),
         logging_configuration=CfnStateMachine.LoggingConfigurationProperty(
-            level="ALL",
+            level=machine.log_level,  # origination: errors only (resources.py says why)
             include_execution_data=False,
             destinations=[
                 CfnStateMachine.LogDestinationProperty(
@@ -368,8 +459,8 @@ def console_config(stage: str, branches: list[str]) -> dict[str, object]:
     return {"stage": stage, "apiBase": "", "timeZone": "Asia/Shanghai", "defaultLanguage": "zh-CN", "branches": branches}
 
 
+# Tables are built apart: they take the stack's capacity setting too.
 BUILDERS: dict[type, Callable[..., Built]] = {
-    Table: build_table,
     Key: build_key,
     ParameterTree: build_parameter_tree,
 }
@@ -380,7 +471,10 @@ class PlatformStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.stage = stage
         self.built: dict[str, Built] = {}
-        for declared in (*resources.TABLES, *resources.KEYS, *resources.PARAMETER_TREES):
+        self.table_capacity = dynamodb_capacity(self)
+        for table in resources.TABLES:
+            self.built[table.id] = build_table(self, stage, table, self.table_capacity)
+        for declared in (*resources.KEYS, *resources.PARAMETER_TREES):
             self.built[declared.id] = BUILDERS[type(declared)](self, stage, declared)
         for bucket in resources.BUCKETS:
             key = self.built[bucket.key].construct

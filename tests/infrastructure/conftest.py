@@ -20,7 +20,7 @@ STAGE = "dev"
 def template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthesized template; chalice.out/ and cdk.out/ go to a temporary directory."""
     work = tmp_path_factory.mktemp("synth")
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CDK_")}
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("CDK_", "DYNAMODB_"))}  # a developer's exported options do not change the default stack
     env.update(
         CDK_OUTDIR=str(work / "cdk.out"),
         CDK_DEFAULT_REGION="us-east-1",

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from chalicelib import resources
 from chalicelib.domain.operator import branch_group, role_groups
-from chalicelib.resources import Access, Bucket, Key, ParameterTree, StateMachine, Table, UserPool, UserPoolClient
+from chalicelib.resources import APP_NAME, Access, Bucket, Key, ParameterTree, StateMachine, Table, UserPool, UserPoolClient
 from tests.infrastructure.cfn import Synthesized, as_list, render
 
 pytestmark = pytest.mark.infrastructure
@@ -107,7 +110,9 @@ def key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]]
     return schema + ([{"AttributeName": sort_key, "KeyType": "RANGE"}] if sort_key else [])
 
 
-def assert_table(stack: Synthesized, table: Table) -> None:
+def assert_table(stack: Synthesized, table: Table, provisioned_units: int | None = None) -> None:
+    """``provisioned_units``: None for on demand (the default), else the read and write units the
+    table and each of its indexes start with (auto scaling's minimum)."""
     resource = stack.resources[stack.logical_id(table)]
     props = resource["Properties"]
     assert props["KeySchema"] == key_schema(table.partition_key, table.sort_key)
@@ -115,7 +120,10 @@ def assert_table(stack: Synthesized, table: Table) -> None:
     assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
         {"AttributeName": name, "AttributeType": "S"} for name in sorted(names - {None})
     ]
-    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    throughput = None if provisioned_units is None else {"ReadCapacityUnits": provisioned_units, "WriteCapacityUnits": provisioned_units}
+    # CloudFormation's default BillingMode is PROVISIONED
+    assert props.get("BillingMode", "PROVISIONED") == ("PAY_PER_REQUEST" if throughput is None else "PROVISIONED")
+    assert props.get("ProvisionedThroughput") == throughput
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"]["SSEEnabled"] is True
     indexes = {index["IndexName"]: index for index in props.get("GlobalSecondaryIndexes", [])}
@@ -123,6 +131,7 @@ def assert_table(stack: Synthesized, table: Table) -> None:
     for index in table.indexes:
         assert indexes[index.name]["KeySchema"] == key_schema(index.partition_key, index.sort_key)
         assert indexes[index.name]["Projection"] == {"ProjectionType": index.projection}
+        assert indexes[index.name].get("ProvisionedThroughput") == throughput
     if table.ttl_attribute:
         assert props["TimeToLiveSpecification"] == {"AttributeName": table.ttl_attribute, "Enabled": True}
     else:
@@ -196,6 +205,12 @@ def test_a_table_with_indexes_and_ttl_needs_no_stack_edit():
     assert built.grant_arns(table) == ["${%s.Arn}" % built.logical_id(table), "${%s.Arn}/index/*" % built.logical_id(table)]
 
 
+def test_tables_are_on_demand_by_default_with_no_auto_scaling(stack):
+    assert all(stack.props(lid)["BillingMode"] == "PAY_PER_REQUEST" for lid in stack.of_type("AWS::DynamoDB::Table"))
+    assert not stack.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
+    assert not stack.of_type("AWS::ApplicationAutoScaling::ScalingPolicy")
+
+
 def test_the_stack_makes_only_declared_tables_keys_and_state_machines(stack):
     assert len(stack.of_type("AWS::DynamoDB::Table")) == len(resources.TABLES)
     assert len(stack.of_type("AWS::S3::Bucket")) == len(resources.BUCKETS) + 1  # and the console's site
@@ -258,6 +273,7 @@ def test_every_state_machine_has_its_definition_with_exactly_its_placeholders(st
     for placeholder, fn in machine.functions.items():
         assert render(props["DefinitionSubstitutions"][placeholder]) == "${%s.Arn}" % function_id(stack, fn)
     assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == machine.log_level and props["LoggingConfiguration"]["IncludeExecutionData"] is False
     [destination] = props["LoggingConfiguration"]["Destinations"]
     log_group = render(destination["CloudWatchLogsLogGroup"]["LogGroupArn"])
     assert stack.resources[log_group[2:-5]]["Type"] == "AWS::Logs::LogGroup"
@@ -456,3 +472,128 @@ def test_a_bucket_s_expiring_prefixes_have_their_lifecycle_rules(stack, bucket):
     rules = stack.props(stack.logical_id(bucket))["LifecycleConfiguration"]["Rules"]
     assert {(r["Prefix"], r["ExpirationInDays"], r["Status"]) for r in rules} == {(p, d, "Enabled") for p, d in bucket.expire}
     assert all(r["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1 for r in rules)
+
+
+# -- provisioned DynamoDB capacity (-c dynamodb_capacity=provisioned) -----------------------
+
+PROVISIONED_MIN, PROVISIONED_MAX = 10, 20_000
+TARGET_UTILIZATION = 70
+UTILIZATION_METRICS = {"Read": "DynamoDBReadCapacityUtilization", "Write": "DynamoDBWriteCapacityUtilization"}
+
+
+@pytest.fixture(scope="module")
+def provisioned_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app synthesized as a deployment would ask for it: the mode from DYNAMODB_CAPACITY, the
+    bounds from context (the CDK CLI hands ``-c`` to the app as CDK_CONTEXT_JSON)."""
+    work = tmp_path_factory.mktemp("synth-provisioned")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("CDK_", "DYNAMODB_", "DEPLOY_STAGE"))}
+    env.update(
+        CDK_OUTDIR=str(work / "cdk.out"),
+        CDK_DEFAULT_REGION="us-east-1",
+        CDK_CONTEXT_JSON=json.dumps({"dynamodb_min_capacity": str(PROVISIONED_MIN), "dynamodb_max_capacity": str(PROVISIONED_MAX)}),
+        DEPLOY_STAGE="dev",
+        DYNAMODB_CAPACITY="provisioned",
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "infrastructure" / "app.py")],
+        cwd=work, env=env, capture_output=True, text=True, timeout=900,
+    )
+    if done.returncode:
+        pytest.fail(f"synth failed ({done.returncode}):\n{done.stdout}\n{done.stderr}", pytrace=False)
+    return work / "cdk.out" / f"{APP_NAME}-dev.template.json"
+
+
+@pytest.fixture(scope="module")
+def provisioned(provisioned_template_path: Path) -> Synthesized:
+    return Synthesized(json.loads(provisioned_template_path.read_text(encoding="utf-8")), "dev")
+
+
+def expected_scaled(stack: Synthesized, table: Table) -> set[tuple[str, str]]:
+    """(ResourceId, ScalableDimension) of every capacity auto scaling must manage for ``table``."""
+    resource_id = "table/${%s}" % stack.logical_id(table)
+    scaled = {(resource_id, f"dynamodb:table:{kind}CapacityUnits") for kind in UTILIZATION_METRICS}
+    for index in table.indexes:
+        scaled |= {(f"{resource_id}/index/{index.name}", f"dynamodb:index:{kind}CapacityUnits") for kind in UTILIZATION_METRICS}
+    return scaled
+
+
+@pytest.mark.parametrize("table", resources.TABLES, ids=lambda t: t.id)
+def test_provisioned_tables_keep_their_keys_indexes_and_ttl_and_start_at_the_minimum(provisioned, table):
+    assert_table(provisioned, table, provisioned_units=PROVISIONED_MIN)
+
+
+def test_provisioned_reads_and_writes_of_every_table_and_index_scale_to_70_percent_utilization(provisioned):
+    targets = provisioned.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
+    scaled = {(render(t["Properties"]["ResourceId"]), t["Properties"]["ScalableDimension"]): lid for lid, t in targets.items()}
+    assert len(scaled) == len(targets), "one target per capacity"
+    assert set(scaled) == set().union(*(expected_scaled(provisioned, table) for table in resources.TABLES))
+    assert any("/index/" in resource_id for resource_id, _ in scaled), "the declarations have indexes"
+    for lid, target in targets.items():
+        props = target["Properties"]
+        assert props["ServiceNamespace"] == "dynamodb"
+        assert (props["MinCapacity"], props["MaxCapacity"]) == (PROVISIONED_MIN, PROVISIONED_MAX), lid
+
+    policies = provisioned.of_type("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    by_target = {render(p["Properties"]["ScalingTargetId"]): p["Properties"] for p in policies}
+    assert len(by_target) == len(policies) and set(by_target) == {"${%s}" % lid for lid in targets}, "one policy per target"
+    for lid, target in targets.items():
+        policy = by_target["${%s}" % lid]
+        kind = "Read" if target["Properties"]["ScalableDimension"].endswith(":ReadCapacityUnits") else "Write"
+        assert policy["PolicyType"] == "TargetTrackingScaling"
+        config = policy["TargetTrackingScalingPolicyConfiguration"]
+        assert config["TargetValue"] == TARGET_UTILIZATION
+        assert config["PredefinedMetricSpecification"] == {"PredefinedMetricType": UTILIZATION_METRICS[kind]}
+
+
+def test_provisioned_capacity_adds_only_auto_scaling_to_the_stack(stack, provisioned):
+    added = set(provisioned.resources) - set(stack.resources)
+    assert set(stack.resources) <= set(provisioned.resources)
+    assert {provisioned.resources[lid]["Type"] for lid in added} == {
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+    }
+
+
+def test_cfn_lint_reports_no_errors_with_provisioned_capacity(provisioned_template_path):
+    from cfnlint.api import lint_file
+
+    matches = lint_file(provisioned_template_path)
+    errors = [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches if m.rule.severity == "error"]
+    assert not errors, "\n".join(errors)
+
+
+def _capacity(context: dict[str, object], environ: dict[str, str]):
+    import aws_cdk as cdk
+
+    from infrastructure.stack import dynamodb_capacity
+
+    return dynamodb_capacity(cdk.App(context=context), environ)
+
+
+def test_dynamodb_capacity_is_read_from_context_then_environment_then_defaults():
+    from infrastructure.stack import TableCapacity
+
+    assert _capacity({}, {}) == TableCapacity("on_demand", 5, 40_000)
+    assert not _capacity({}, {}).provisioned
+    assert _capacity({"dynamodb_capacity": "provisioned"}, {}) == TableCapacity("provisioned", 5, 40_000)
+    assert _capacity({}, {"DYNAMODB_CAPACITY": "provisioned", "DYNAMODB_MAX_CAPACITY": "1000"}) == TableCapacity("provisioned", 5, 1000)
+    given = {"dynamodb_capacity": "on_demand", "dynamodb_min_capacity": "20"}
+    environ = {"DYNAMODB_CAPACITY": "provisioned", "DYNAMODB_MIN_CAPACITY": "50"}
+    assert _capacity(given, environ) == TableCapacity("on_demand", 20, 40_000), "context wins"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"dynamodb_capacity": "reserved"},
+        {"dynamodb_min_capacity": "0"},
+        {"dynamodb_min_capacity": "-5"},
+        {"dynamodb_min_capacity": "2.5"},
+        {"dynamodb_min_capacity": "100", "dynamodb_max_capacity": "10"},
+    ],
+    ids=["unknown-mode", "zero", "negative", "fraction", "min-above-max"],
+)
+def test_a_dynamodb_capacity_setting_it_does_not_understand_fails_the_synth(context):
+    with pytest.raises(ValueError):
+        _capacity({"dynamodb_capacity": "provisioned", **context}, {})
