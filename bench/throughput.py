@@ -142,10 +142,12 @@ def main() -> int:
             "",
             image(plot, "loans a second each limit allows"),
         ]
-        if load:
-            lines += ["", f"For contrast, the local stack (2 cores, Python and moto in one process) saturates at about "
-                      f"{load.get('saturation', {}).get('requests_per_second', 'n/a')} requests a second (`bench/load.py`): a limit of this "
-                      "machine, not of the design; on AWS each request gets its own Lambda."]
+        if load and load.get("saturation"):
+            sat = load["saturation"]
+            lines += ["", f"For contrast, the local stack (`bench/load.py`: the API, moto and the workflows in one Python process) "
+                      f"saturates at {sat['concurrency']} client thread(s), about {sat['server_cpu_per_request_s']:.2f} CPU-seconds an "
+                      f"application, so about {sat['one_core_limit_per_s']:.1f} applications a second on the one core a Python process "
+                      "uses: a limit of this machine, not of the design; on AWS each request and each step gets its own Lambda."]
         write_section(args.report_dir, "throughput", "\n".join(lines))
     return 0
 

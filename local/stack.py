@@ -11,6 +11,7 @@ Everything runs in one process with no AWS account and no Docker:
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -18,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("local")
@@ -131,9 +133,10 @@ class LocalStack:
         manual reviews past their deadline expired, stalled legs started again)."""
         from local.lambda_runtime import LambdaContext
 
+        event = json.loads((Path(app_module.__file__).parent / "events" / "schedule_origination_watch.json").read_text(encoding="utf-8"))
         while not self._stop.wait(self.watch_seconds):
             try:
-                app_module.origination_watch({"detail-type": "Scheduled Event", "detail": {}}, LambdaContext(function_name="origination_watch"))
+                app_module.origination_watch(event, LambdaContext(function_name="origination_watch"))
             except Exception:  # noqa: BLE001 - a failed round is logged; the next one runs
                 log.warning("the origination watch's round failed", exc_info=True)
 
@@ -161,6 +164,14 @@ class LocalStack:
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle  # the base class binds its own
 
         config = Config.create(chalice_stage=STAGE, app_name=chalice_app.app_name, environment_variables=self.env)
+        # One request a thread, as each Lambda serves one at a time: the app's ``current_request`` kept per
+        # thread (what ``chalice.local.create_local_server`` does), else concurrent requests read each
+        # other's headers and bodies (a signature checked against another request's nonce).
+        from chalice.local import CustomLocalChalice, LocalChalice
+
+        if not isinstance(chalice_app, LocalChalice):
+            CustomLocalChalice.__bases__ = (LocalChalice, type(chalice_app))
+            chalice_app.__class__ = CustomLocalChalice
         self._api = LocalDevServer(chalice_app, config, host="127.0.0.1", port=self.api_port, handler_cls=Handler)
         self._spawn(self._api.server.serve_forever)
 
@@ -170,10 +181,15 @@ class LocalStack:
 
         sfn = boto3.client("stepfunctions", region_name=REGION)
         seen: dict[str, int] = {}
+        finished: set[str] = set()  # ended and read to the end: not read again (the stack stays as fast after many)
         while not self._stop.wait(0.5):
             try:
                 for arn in machines.values():
                     for execution in sfn.list_executions(stateMachineArn=arn)["executions"]:
+                        if execution["executionArn"] in finished:
+                            continue
+                        if execution["status"] != "RUNNING":
+                            finished.add(execution["executionArn"])  # read once more below, to its last event
                         events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
                         for event in events[seen.get(execution["executionArn"], 0):]:
                             details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}

@@ -51,7 +51,7 @@ def sweep(sfn: Any, now: datetime | None = None) -> dict[str, int]:
     for kind, count in done.items():
         if count:
             metrics.add_metric(name=f"Watch{''.join(w.title() for w in kind.split('_'))}", unit=MetricUnit.Count, value=count)
-    logger.info("origination watch", extra=done)
+    (logger.info if any(done.values()) else logger.debug)("origination watch", extra=done)
     return done
 
 
