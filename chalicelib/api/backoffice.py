@@ -23,7 +23,7 @@ class ManualDecision(BaseModel):
     comment: str = Field(min_length=1, max_length=500)
 
 
-def _summary(item: Any) -> dict[str, Any]:
+def _summary(item: Any, trail: dict[str, Any]) -> dict[str, Any]:
     return {
         "application_id": item.application_id,
         "partner_id": item.partner_id,
@@ -32,7 +32,7 @@ def _summary(item: Any) -> dict[str, Any]:
         "updated_at": item.updated_at,
         "application": item.application,
         "decision": item.decision,
-        "trail": item.trail,
+        "trail": trail or None,
     }
 
 
@@ -42,7 +42,8 @@ def review_queue(request: Any) -> Response:
     if branch is None or not operator.sees(branch):
         raise Refused(Refusal.FORBIDDEN, "BRANCH_FORBIDDEN", "choose a branch you may see (?branch=)")
     items = applications.queue(branch, ApplicationStatus.MANUAL_REVIEW.value)
-    return http.json_response(200, {"branch_code": branch, "items": [_summary(i) for i in items]})
+    trails = applications.trails_of(items)  # every item's trail in one BatchGetItem
+    return http.json_response(200, {"branch_code": branch, "items": [_summary(i, t) for i, t in zip(items, trails)]})
 
 
 def decide(request: Any, application_id: str) -> Response:

@@ -34,6 +34,32 @@ changed counts nothing twice. They are split over shards (chosen by the
 application id) because an item takes about 1,000 writes a second and
 concurrent transactions on one item conflict; a day's figures are the sum of
 its shards. A change that conflicts is retried briefly.
+
+The trail's write-once parts
+----------------------------
+
+What a decision rested on is written once and read rarely (the back office's
+detail, the partner's view of the routing), while the application item is
+rewritten at every change of status (about a dozen a loan, most in a
+transaction: 2 write units per KB of the larger of the item before and after).
+So the big parts of the trail are items of their own (``TrailItem``), not
+attributes of the application, and no change of status pays for them again:
+
+- ``TRAIL#<application id>#REVIEW``: the review's trail (rules, anti-fraud,
+  scorecard, bureau facts, ``review.decide``);
+- ``TRAIL#<application id>#ROUTING``: the routing trail (each channel tried,
+  each funder's answer, ``fund_routing``), the merged trail's ``routing``.
+
+Each is put (a plain PutItem, 1 write unit per KB) BEFORE the change of status
+that refers to it: a step retried puts it again (the same key, its content as
+that run decided it), and a crash between the two leaves a trail item that the
+retry overwrites. The application's own ``trail`` attribute keeps only the
+reviewer's decision (``manual_review``), written by the conditional change of
+status that decides (of two reviewers, the one whose change won); an
+application stored before the trail items has its whole trail there.
+``trail_of`` / ``trails_of`` give the merged trail, as it always read
+(``{**review, "manual_review": ..., "routing": ...}``), in one BatchGetItem.
+The trail items have none of the indexes' attributes: writing one writes no index.
 """
 from __future__ import annotations
 
@@ -42,7 +68,7 @@ import time
 from decimal import Decimal
 from typing import Any, Iterable
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
@@ -101,6 +127,25 @@ class ApplicationCounts(LazyModel):
     rejected = NumberAttribute(null=True)  # ... and that rejected
     disbursed = NumberAttribute(null=True)  # loans disbursed ON the day (whenever received)
     disbursed_amount = DecimalAttribute(null=True)
+
+
+class TrailItem(LazyModel):
+    """A write-once part of an application's trail, ``TRAIL#<application id>#<part>`` (see the module's docstring).
+
+    It holds what the trail held, nothing more: no raw ID, mobile or card number (the review's facts
+    are derived from them, the bureau's are the report's id and figures; the routing's are channels
+    and the funders' answers)."""
+
+    Meta = table_meta(resources.APPLICATIONS_TABLE)
+
+    pk = UnicodeAttribute(hash_key=True)
+    application_id = UnicodeAttribute()
+    trail = JSONAttribute()
+
+
+REVIEW = "REVIEW"  # the review's trail: its keys are the merged trail's own
+ROUTING = "ROUTING"  # the routing trail: the merged trail's "routing"
+TRAIL_PARTS = (REVIEW, ROUTING)
 
 
 def _idempotency_key(partner_id: str, partner_application_no: str) -> str:
@@ -192,6 +237,46 @@ def create(item: ApplicationItem) -> bool:
             return False
         raise
     return True
+
+
+def trail_key(application_id: str, part: str) -> str:
+    return f"TRAIL#{application_id}#{part}"
+
+
+def save_trail(application_id: str, part: str, trail: dict[str, Any]) -> None:
+    """Put one part of the application's trail (``REVIEW`` or ``ROUTING``), replacing what a previous
+    run of the step put; call it BEFORE the change of status that refers to it (module docstring)."""
+    if part not in TRAIL_PARTS:
+        raise ValueError(f"no trail part {part}")
+    TrailItem(trail_key(application_id, part), application_id=application_id, trail=trail).save()
+
+
+def _merged(item: ApplicationItem, review: dict[str, Any] | None, routing: dict[str, Any] | None) -> dict[str, Any]:
+    """The review's trail, then what the application's ``trail`` holds (the reviewer's decision; an
+    application stored before the trail items: all of it, the trail items being newer), then the routing."""
+    trail = dict(review or {})
+    trail.update((key, value) for key, value in (item.trail or {}).items() if key not in trail)
+    if routing is not None:
+        trail["routing"] = routing
+    return trail
+
+
+def trails_of(items: Iterable[ApplicationItem], parts: Iterable[str] = TRAIL_PARTS) -> list[dict[str, Any]]:
+    """Each application's merged trail (``{**review, "manual_review": ..., "routing": ...}``, empty when
+    there is none yet), in the items' order: its ``parts`` read in one BatchGetItem (of up to 100
+    keys; strongly consistent: a change of status read refers to a trail item written before it)."""
+    items, parts = list(items), tuple(parts)
+    keys = list(dict.fromkeys(trail_key(item.application_id, part) for item in items for part in parts))
+    found = {stored.pk: stored.trail for stored in TrailItem.batch_get(keys, consistent_read=True)} if keys else {}
+    return [
+        _merged(item, found.get(trail_key(item.application_id, REVIEW)), found.get(trail_key(item.application_id, ROUTING)))
+        for item in items
+    ]
+
+
+def trail_of(item: ApplicationItem, parts: Iterable[str] = TRAIL_PARTS) -> dict[str, Any]:
+    """The application's merged trail (see ``trails_of``); ``parts``: only those (the partner's view reads the routing)."""
+    return trails_of([item], parts)[0]
 
 
 def branch_status(branch_code: str | None, status: str) -> str:

@@ -157,7 +157,10 @@ class ApplicationItem(LazyModel):
     id_hash = UnicodeAttribute(null=True)  # the keyed hash of the ID number (finds the person's bureau report)
     branch_status = UnicodeAttribute(null=True)  # "<branch>#<status>": the by_branch_status index
     decision = JSONAttribute(null=True)  # outcome, reasons, limit, rate, score
-    trail = JSONAttribute(null=True)  # everything the decision rested on, for "why" a year later
+    # The reviewer's decision ({"manual_review": ...}); the review's and the routing's trails, what the
+    # decision rested on ("why" a year later), are items of their own (persistence/applications.py,
+    # ``trail_of``); an application stored before them has its whole trail here
+    trail = JSONAttribute(null=True)
     # While it waits for a person (MANUAL_REVIEW, OFFERED): its branch and deadline, the by_due index
     # (removed when the status changes; see persistence/applications.py)
     due_branch = UnicodeAttribute(null=True)

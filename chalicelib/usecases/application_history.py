@@ -120,7 +120,7 @@ def detail(operator: Operator, application_id: str) -> dict[str, Any]:
     item = applications.tracked(application_id) if application_id.startswith("AP") and len(application_id) <= 64 else None
     if item is None or not branch_scope.visible(operator, item.branch_code):
         raise branch_scope.not_found("application")
-    trail = item.trail or {}
+    trail = applications.trail_of(item)
     stored = dict(item.application or {})
     applicant, account = stored.pop("applicant", None), stored.pop("account", None)
     return {

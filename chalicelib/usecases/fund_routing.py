@@ -9,7 +9,9 @@ within its timeout has refused. A refusal releases the reservation and the
 next channel is tried; the first channel whose funders all approve makes the
 offer (OFFERED). All refusing, and no own-funds fallback left: NO_FUNDER. The
 trail (each channel, each funder's answer or timeout, the time taken) is
-stored with the application.
+stored as an item of its own, put before the change of status that ends the
+routing (``persistence/applications.py``: the application item, rewritten at
+every later change of status, does not carry it).
 
 Credit lines (``domain/credit_line.py``): for a ``CREDIT_LINE`` product the
 approving channel opens a line (授信) of the approved limit, and nothing is
@@ -238,10 +240,14 @@ def _open_line(item: Any, channel: Any, funding: Any, limit: Decimal, now: datet
 
 
 def _finish(item: Any, status: S, routing: Any, attempts: list[dict[str, Any]], now: datetime, offer: dict | None = None, **attributes: Any) -> dict[str, Any]:
-    trail = {**(item.trail or {}), "routing": {**routing.trail(), "attempts": attempts, "routed_at": now.isoformat()}}
+    """The routing trail put, then the change of status that ends the routing (OFFERED or NO_FUNDER)."""
+    trail = {**routing.trail(), "attempts": attempts, "routed_at": now.isoformat()}
     if status is S.OFFERED and offer:
         attributes["waits_until"] = offer["expires_at"]  # the borrower's answer is awaited until then (the watch)
-    routed = applications.transition(item.application_id, status.value, {S.ROUTING.value}, now.isoformat(), offer=offer, trail=trail, **attributes)
+    if item.status != S.ROUTING.value:  # a stale run: the routing that moved it on keeps its trail
+        raise applications.StatusConflict(f"application {item.application_id} is {item.status}, not {S.ROUTING.value}")
+    applications.save_trail(item.application_id, applications.ROUTING, trail)
+    routed = applications.transition(item.application_id, status.value, {S.ROUTING.value}, now.isoformat(), offer=offer, **attributes)
     return _answer(routed, now)
 
 

@@ -229,6 +229,6 @@ def view(partner: Partner, application_id: str) -> dict[str, Any]:
         "disbursement": item.disbursement,
         "created_at": item.created_at,
         "updated_at": item.updated_at,
-        "routing": _partner_routing(item.trail),
+        "routing": _partner_routing(applications.trail_of(item, parts=(applications.ROUTING,))),
         "application": item.application,
     }

@@ -2,7 +2,8 @@
 
 - ``query_bureau``: REVIEWING; the credit report, reused while valid, else
   queried as the application's branch with the applicant's consent.
-- ``decide``: anti-fraud, rules, scorecard, decision; the trail is stored.
+- ``decide``: anti-fraud, rules, scorecard, decision; the trail is stored (an item
+  of its own, ``applications.save_trail``, put before the decision that refers to it).
 - ``await_manual``: MANUAL_REVIEW with its deadline, in the branch's queue
   (the workflow's leg ends); ``manual_decision`` (a reviewer, through the back
   office) approves (the ROUTE leg started) or rejects; the origination watch
@@ -108,7 +109,8 @@ ENDS = {
 
 
 def close(application_id: str, end: str, manual: dict[str, Any] | None = None) -> dict[str, str]:
-    """The review's end; ``manual``: the reviewer's decision, recorded in the trail by the same write."""
+    """The review's end; ``manual``: the reviewer's decision, recorded in the application's ``trail``
+    by the same conditional write (only the reviewer whose change of status won records theirs)."""
     status, reason = ENDS[end]
     item = _application(application_id)
     decision = dict(item.decision or {})
@@ -156,7 +158,11 @@ def _blacklisted(kind: str, value_hash: str) -> bool:
 
 
 def decide(application_id: str, report_key: str) -> dict[str, Any]:
-    """Anti-fraud, rules, scorecard and the decision; stores the decision and its trail."""
+    """Anti-fraud, rules, scorecard and the decision; stores the decision and its trail.
+
+    The trail (a few KB) is an item of its own, put before the decision is stored: the application
+    item, rewritten at every later change of status, does not carry it (``persistence/applications.py``).
+    A step retried puts it again; a retry that finds the review over puts nothing."""
     from chalicelib.domain import antifraud, rules
     from chalicelib.domain.decision import decide as decide_on
     from chalicelib.domain.identity import parse_resident_id
@@ -165,6 +171,8 @@ def decide(application_id: str, report_key: str) -> dict[str, Any]:
     from chalicelib.ports.credit_bureau import CreditReport
 
     item = _application(application_id)
+    if item.status != S.REVIEWING.value:  # decided and moved on: its trail is not rewritten
+        raise applications.StatusConflict(f"application {application_id} is {item.status}, not {S.REVIEWING.value}")
     now = _now()
     product = config_repository.product(item.product_code)
     policy = config_repository.review_policy(item.product_code, item.branch_code)
@@ -201,5 +209,6 @@ def decide(application_id: str, report_key: str) -> dict[str, Any]:
     }
     full = json.loads(json.dumps(trail, default=str))
     summary = {k: full[k] for k in ("outcome", "reasons", "approved_limit", "annual_rate", "band", "score", "pd")}
-    applications.transition(application_id, S.REVIEWING.value, {S.REVIEWING.value}, now.isoformat(), decision=summary, trail=full)
+    applications.save_trail(application_id, applications.REVIEW, full)
+    applications.transition(application_id, S.REVIEWING.value, {S.REVIEWING.value}, now.isoformat(), decision=summary)
     return {"outcome": decision.outcome.value, "reasons": list(decision.reasons)}

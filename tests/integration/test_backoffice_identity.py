@@ -229,7 +229,7 @@ def test_a_xicheng_reviewer_neither_sees_nor_decides_dongcheng_s_reviews(client,
     status, decided, _ = call(client, "POST", f"/backoffice/reviews/{dongcheng_review}", {**xicheng, **JSON}, {"outcome": "APPROVE", "comment": "越权审批"})
     assert (status, decided["code"]) == (404, "NOT_FOUND")  # not even told it exists
     assert applications.get(dongcheng_review).status == "MANUAL_REVIEW"
-    assert "manual_review" not in (applications.get(dongcheng_review).trail or {})
+    assert "manual_review" not in applications.trail_of(applications.get(dongcheng_review))
 
     status, queue, _ = call(client, "GET", "/backoffice/reviews", dongcheng)
     assert status == 200 and [item["application_id"] for item in queue["items"]] == [dongcheng_review]

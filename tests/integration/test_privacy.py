@@ -1,8 +1,9 @@
 """No raw ID number, mobile, card number or name at rest or in a log line.
 
 An end-to-end run through the API (three partners, replays, refusals), then
-every item of every declared table, every workflow history and every log line
-the app wrote are searched for the raw values.
+every item of every declared table (the applications' trail items among them),
+every workflow history and every log line the app wrote are searched for the
+raw values.
 """
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def test_no_raw_personal_data_at_rest_or_in_logs(client, post_signed, aws, app_l
     logs = app_log.getvalue()
 
     assert len(stored) > 10 and len(histories) == 3 and "application received" in logs
+    for part in ("REVIEW", "ROUTING"):  # the trail's own items are searched too
+        assert len([s for s in stored if '"pk": {"S": "TRAIL#' in s and f'#{part}"}}' in s]) == len(ids), part
     for raw in RAW_PII:
         assert not [s for s in stored if raw in s], f"{raw} found at rest"
         assert not [h for h in histories if raw in h], f"{raw} found in a workflow history"

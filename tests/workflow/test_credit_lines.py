@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.persistence import config_repository, credit_lines, quotas
+from chalicelib.persistence import applications, config_repository, credit_lines, quotas
 from local.seed import SAMPLE
 from tests.support.signing import signed_headers
 from tests.workflow.test_fund_routing import simulate
@@ -84,7 +84,7 @@ def test_an_approved_line_application_opens_a_line_with_the_approving_funder_and
     assert line.channel.code == offer["channel"] and line.branch_code == item.branch_code
     assert (line.expires_on - line.opened_on).days in range(365, 367)
     assert funder_totals() == before  # a line lends nothing yet
-    assert item.trail["routing"]["attempts"][-1]["answers"][0]["approved"]
+    assert applications.trail_of(item)["routing"]["attempts"][-1]["answers"][0]["approved"]
     status, shown = get_line(client, aws, line.credit_line_id)
     assert status == 200
     assert shown["limit"] == shown["available"] == offer["amount"] and shown["status"] == "ACTIVE"
@@ -98,8 +98,8 @@ def test_a_drawdown_goes_to_the_line_s_funder_and_takes_from_the_line(sfn, aws, 
     assert item.status == "OFFERED" and item.kind == "DRAWDOWN"
     assert item.offer["type"] == "DRAWDOWN" and item.offer["credit_line_id"] == line.credit_line_id
     assert item.offer["channel"] == line.channel.code and item.offer["amount"] == "5000.00"
-    assert item.trail["routing"]["rules"] == ["credit_line"]
-    assert "bureau" not in (item.trail or {})  # not reviewed again
+    assert applications.trail_of(item)["routing"]["rules"] == ["credit_line"]
+    assert "bureau" not in applications.trail_of(item)  # not reviewed again
     status, shown = get_line(client, aws, line.credit_line_id)
     assert Decimal(shown["available"]) == line.limit - Decimal("5000.00")
     lead = line.channel.lead.funder_code
@@ -115,7 +115,7 @@ def test_a_drawdown_the_line_s_funder_refuses_goes_to_own_funds(sfn, aws, post_s
     simulate(approval_rate=0.0)
     item = drawn(sfn, aws, post_signed, line.credit_line_id, "D0002")
     assert item.status == "OFFERED" and item.offer["funders"] == [{"funder": "OWN_FUNDS", "amount": "5000.00"}]
-    attempts = item.trail["routing"]["attempts"]
+    attempts = applications.trail_of(item)["routing"]["attempts"]
     assert [a["channel"] for a in attempts] == [line.channel.code, "OWN_FUNDS_FALLBACK"] and attempts[0]["result"] == "REFUSED"
     assert credit_lines.available(line.credit_line_id) == line.limit - Decimal("5000.00")
 
@@ -129,7 +129,7 @@ def test_without_own_funds_a_refused_drawdown_fails_and_gives_everything_back(sf
     before = funder_totals()
     item = drawn(sfn, aws, post_signed, line.credit_line_id, "D0003")
     assert item.status == "NO_FUNDER"
-    assert item.trail["routing"]["attempts"][0]["answers"][0]["reason"] == "TIMEOUT"
+    assert applications.trail_of(item)["routing"]["attempts"][0]["answers"][0]["reason"] == "TIMEOUT"
     assert credit_lines.available(line.credit_line_id) == line.limit
     assert funder_totals() == before
 
@@ -155,7 +155,7 @@ def test_drawdowns_routed_together_never_take_more_than_the_line(sfn, aws, post_
     items = [finished(sfn, aws, application_id) for application_id in started]
     assert len([i for i in items if i.status == "OFFERED"]) == 3
     refused = [i for i in items if i.status != "OFFERED"]
-    assert all(i.status == "NO_FUNDER" and {a["result"] for a in i.trail["routing"]["attempts"]} == {"QUOTA_REFUSED"} for i in refused)
+    assert all(i.status == "NO_FUNDER" and {a["result"] for a in applications.trail_of(i)["routing"]["attempts"]} == {"QUOTA_REFUSED"} for i in refused)
     assert credit_lines.available(line_id) == Decimal("1000.00")
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.persistence import config_repository, quotas
+from chalicelib.persistence import applications, config_repository, quotas
 from local.seed import SAMPLE
 from tests.workflow.test_origination_review import CLEAN, finished, person, sfn, submit  # noqa: F401 - fixtures
 
@@ -58,7 +58,7 @@ def test_a_joint_channel_makes_a_joint_offer_split_to_the_fen(sfn, aws, post_sig
     offer = item.offer
     assert offer["joint"] and [f["funder"] for f in offer["funders"]] == ["BR_DONGCHENG", "PB_HUAXIA_JOINT"]
     assert sum(Decimal(f["amount"]) for f in offer["funders"]) == Decimal(offer["amount"])
-    attempts = item.trail["routing"]["attempts"]
+    attempts = applications.trail_of(item)["routing"]["attempts"]
     assert attempts[-1]["result"] == "APPROVED" and attempts[-1]["channel"] == "CH_DONGCHENG_HUAXIA_JOINT"
     assert quotas.usage("FUNDER", "PB_HUAXIA_JOINT", "TOTAL")[1] == Decimal("1000000000.00") - Decimal(offer["funders"][1]["amount"])
 
@@ -67,7 +67,7 @@ def test_a_funder_that_times_out_is_a_refusal_and_the_next_channel_approves(sfn,
     first = first_ranked_channel()
     simulate(timeouts=[first.lead.funder_code])
     item = routed(sfn, aws, post_signed)
-    attempts = item.trail["routing"]["attempts"]
+    attempts = applications.trail_of(item)["routing"]["attempts"]
     assert attempts[0]["channel"] == first.code
     assert attempts[0]["result"] == "REFUSED" and attempts[0]["answers"][0]["reason"] == "TIMEOUT"
     assert attempts[1]["result"] == "APPROVED" and item.status == "OFFERED"
@@ -80,7 +80,7 @@ def test_all_refusing_falls_back_to_own_funds(sfn, aws, post_signed):
     simulate(approval_rate=0.0)
     item = routed(sfn, aws, post_signed)
     assert item.status == "OFFERED" and item.offer["funders"] == [{"funder": "OWN_FUNDS", "amount": item.offer["amount"]}]
-    assert all(a["result"] == "REFUSED" for a in item.trail["routing"]["attempts"][:-1])
+    assert all(a["result"] == "REFUSED" for a in applications.trail_of(item)["routing"]["attempts"][:-1])
 
 
 def test_all_refusing_without_own_funds_is_no_funder_with_nothing_reserved(sfn, aws, post_signed):
@@ -98,7 +98,7 @@ def test_a_funder_out_of_quota_is_passed_over(sfn, aws, post_signed):
     first = first_ranked_channel()
     quotas.set_limit("FUNDER", first.lead.funder_code, "TOTAL", Decimal("100.00"))
     item = routed(sfn, aws, post_signed)
-    attempts = item.trail["routing"]["attempts"]
+    attempts = applications.trail_of(item)["routing"]["attempts"]
     assert attempts[0] == {"channel": first.code, "result": "QUOTA_REFUSED", "answers": []}
     assert item.status == "OFFERED" and item.offer["channel"] != first.code
 
@@ -121,7 +121,7 @@ def test_a_branch_out_of_quota_stops_every_channel_and_own_funds_too(sfn, aws, p
     item = routed(sfn, aws, post_signed)
     assert item.branch_code == "BR_DONGCHENG"
     assert item.status == "NO_FUNDER"
-    assert {a["result"] for a in item.trail["routing"]["attempts"]} == {"QUOTA_REFUSED"}
+    assert {a["result"] for a in applications.trail_of(item)["routing"]["attempts"]} == {"QUOTA_REFUSED"}
     for funder in ("BR_DONGCHENG", "BR_XICHENG", "BR_CHAOYANG", "PB_HUAXIA_JOINT", "OWN_FUNDS"):
         limit, remaining = quotas.usage("FUNDER", funder, "TOTAL")
         assert limit == remaining, funder
