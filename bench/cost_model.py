@@ -985,11 +985,16 @@ def kms_keys() -> tuple[Any, ...]:
     return resources.KEYS
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loans", type=int, default=20, help="loans originated end to end (besides one warm-up loan)")
+def add_run_arguments(parser: argparse.ArgumentParser, loans: int = 20) -> None:
+    """The options ``run`` reads (``bench/latency.py`` runs it too)."""
+    parser.add_argument("--loans", type=int, default=loans, help="loans originated end to end (besides one warm-up loan)")
     parser.add_argument("--config-cache-seconds", type=int, default=30, help="CONFIG_CACHE_SECONDS (30 as deployed; 0: every invocation reads)")
     parser.add_argument("--segments", type=int, default=2, help="DAY_END_SEGMENTS for the run")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_run_arguments(parser)
     parser.add_argument("--deployed-segments", type=int, default=64, help="the segments the night's fixed cost is scaled to")
     parser.add_argument("--loans-per-day", type=int, default=1000, help="the loans a night's fixed cost is spread over")
     parser.add_argument("--scale-loans-per-day", type=int, default=1_000_000, help="the volume of the at-scale figures (seeds 003, 004)")

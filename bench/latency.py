@@ -257,9 +257,7 @@ def report(report_dir: Path, stats: Mapping[str, Mapping[str, Any]], loans: int,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loans", type=int, default=60, help="loans originated end to end (besides one warm-up loan; 60 keep the run near two minutes)")
-    parser.add_argument("--config-cache-seconds", type=int, default=30, help="CONFIG_CACHE_SECONDS (30 as deployed)")
-    parser.add_argument("--segments", type=int, default=2, help="DAY_END_SEGMENTS for the run")
+    cost_model.add_run_arguments(parser, loans=60)  # 60 loans keep the run near two minutes
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     add_report_dir(parser)
     args = parser.parse_args()

@@ -16,16 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 STAGE = "dev"
 
 
-@pytest.fixture(scope="session")
-def template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthesized template; chalice.out/ and cdk.out/ go to a temporary directory."""
-    work = tmp_path_factory.mktemp("synth")
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("CDK_", "DYNAMODB_"))}  # a developer's exported options do not change the default stack
+def synthesize(work: Path, stage: str = STAGE, **environment: str) -> Path:
+    """Run ``python infrastructure/app.py`` in ``work`` as a deployment would (``environment``: what
+    the CDK CLI would hand it, e.g. ``CDK_CONTEXT_JSON`` for ``-c``); the template's path. A
+    developer's own exported CDK, DynamoDB and stage options are left out."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("CDK_", "DYNAMODB_", "DEPLOY_STAGE"))}
     env.update(
         CDK_OUTDIR=str(work / "cdk.out"),
         CDK_DEFAULT_REGION="us-east-1",
-        DEPLOY_STAGE=STAGE,
+        DEPLOY_STAGE=stage,
         JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+        **environment,
     )
     done = subprocess.run(
         [sys.executable, str(ROOT / "infrastructure" / "app.py")],
@@ -33,7 +34,13 @@ def template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     if done.returncode:
         pytest.fail(f"synth failed ({done.returncode}):\n{done.stdout}\n{done.stderr}", pytrace=False)
-    return work / "cdk.out" / f"{APP_NAME}-{STAGE}.template.json"
+    return work / "cdk.out" / f"{APP_NAME}-{stage}.template.json"
+
+
+@pytest.fixture(scope="session")
+def template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthesized template; chalice.out/ and cdk.out/ go to a temporary directory."""
+    return synthesize(tmp_path_factory.mktemp("synth"))
 
 
 @pytest.fixture(scope="session")

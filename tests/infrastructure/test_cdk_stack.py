@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from chalicelib import resources
 from chalicelib.domain.operator import branch_group, role_groups
-from chalicelib.resources import APP_NAME, Access, Bucket, Key, ParameterTree, StateMachine, Table, UserPool, UserPoolClient
+from chalicelib.resources import Access, Bucket, Key, ParameterTree, StateMachine, Table, UserPool, UserPoolClient
 from tests.infrastructure.cfn import Synthesized, as_list, render
+from tests.infrastructure.conftest import synthesize
 
 pytestmark = pytest.mark.infrastructure
 
@@ -364,10 +362,11 @@ def test_outputs_name_the_api_tables_buckets_and_state_machines(stack):
         assert "${%s}" % stack.logical_id(bucket) in outputs
 
 
-def test_cfn_lint_reports_no_errors(template_path):
+@pytest.mark.parametrize("template", ["template_path", "provisioned_template_path"], ids=["on-demand", "provisioned"])
+def test_cfn_lint_reports_no_errors(request, template):
     from cfnlint.api import lint_file
 
-    matches = lint_file(template_path)
+    matches = lint_file(request.getfixturevalue(template))
     errors = [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches if m.rule.severity == "error"]
     assert not errors, "\n".join(errors)
 
@@ -485,23 +484,8 @@ UTILIZATION_METRICS = {"Read": "DynamoDBReadCapacityUtilization", "Write": "Dyna
 def provisioned_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The app synthesized as a deployment would ask for it: the mode from DYNAMODB_CAPACITY, the
     bounds from context (the CDK CLI hands ``-c`` to the app as CDK_CONTEXT_JSON)."""
-    work = tmp_path_factory.mktemp("synth-provisioned")
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("CDK_", "DYNAMODB_", "DEPLOY_STAGE"))}
-    env.update(
-        CDK_OUTDIR=str(work / "cdk.out"),
-        CDK_DEFAULT_REGION="us-east-1",
-        CDK_CONTEXT_JSON=json.dumps({"dynamodb_min_capacity": str(PROVISIONED_MIN), "dynamodb_max_capacity": str(PROVISIONED_MAX)}),
-        DEPLOY_STAGE="dev",
-        DYNAMODB_CAPACITY="provisioned",
-        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-    )
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "infrastructure" / "app.py")],
-        cwd=work, env=env, capture_output=True, text=True, timeout=900,
-    )
-    if done.returncode:
-        pytest.fail(f"synth failed ({done.returncode}):\n{done.stdout}\n{done.stderr}", pytrace=False)
-    return work / "cdk.out" / f"{APP_NAME}-dev.template.json"
+    context = {"dynamodb_min_capacity": str(PROVISIONED_MIN), "dynamodb_max_capacity": str(PROVISIONED_MAX)}
+    return synthesize(tmp_path_factory.mktemp("synth-provisioned"), "dev", CDK_CONTEXT_JSON=json.dumps(context), DYNAMODB_CAPACITY="provisioned")
 
 
 @pytest.fixture(scope="module")
@@ -553,14 +537,6 @@ def test_provisioned_capacity_adds_only_auto_scaling_to_the_stack(stack, provisi
         "AWS::ApplicationAutoScaling::ScalableTarget",
         "AWS::ApplicationAutoScaling::ScalingPolicy",
     }
-
-
-def test_cfn_lint_reports_no_errors_with_provisioned_capacity(provisioned_template_path):
-    from cfnlint.api import lint_file
-
-    matches = lint_file(provisioned_template_path)
-    errors = [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches if m.rule.severity == "error"]
-    assert not errors, "\n".join(errors)
 
 
 def _capacity(context: dict[str, object], environ: dict[str, str]):
