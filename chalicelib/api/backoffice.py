@@ -43,6 +43,7 @@ def review_queue(request: Any) -> Response:
         raise Refused(Refusal.FORBIDDEN, "BRANCH_FORBIDDEN", "choose a branch you may see (?branch=)")
     items = applications.queue(branch, ApplicationStatus.MANUAL_REVIEW.value)
     trails = applications.trails_of(items)  # every item's trail in one BatchGetItem
+    applications.documents_of(items)  # and every item's document (its ``application``) in another
     return http.json_response(200, {"branch_code": branch, "items": [_summary(i, t) for i, t in zip(items, trails)]})
 
 

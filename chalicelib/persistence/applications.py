@@ -60,6 +60,21 @@ application stored before the trail items has its whole trail there.
 ``trail_of`` / ``trails_of`` give the merged trail, as it always read
 (``{**review, "manual_review": ..., "routing": ...}``), in one BatchGetItem.
 The trail items have none of the indexes' attributes: writing one writes no index.
+
+The application's document
+--------------------------
+
+What intake stored of the application is written once too, and is the bigger part of it: the
+standardised application with its personal data masked (``application``) and the personal data
+sealed (``sealed_pii``). So it is an item of its own, ``DOC#<application id>`` (``DocumentItem``),
+put with ``attribute_not_exists`` in the SAME transaction that creates the application (``create``):
+an application is never without its document, and no change of status pays for it again. A
+drawdown's document holds its application (the borrower as masked on the line's application) and no
+sealed data (they stay with the line's application). ``ApplicationItem.application`` and
+``.sealed_pii`` read as they always did: the document is read on first use (one strongly consistent
+GetItem, kept on the instance); ``documents_of`` reads a list's in one BatchGetItem. An application
+stored before the document items has both in its own item, read from there. The document item has
+none of the indexes' attributes: writing it writes no index.
 """
 from __future__ import annotations
 
@@ -76,7 +91,16 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import resources
 from chalicelib.domain.application_status import ApplicationStatus
 from chalicelib.domain.dashboard import counted_moves
-from chalicelib.persistence.models import ApplicationItem, DecimalAttribute, LazyModel, declared_index, table_meta, transaction_connection
+from chalicelib.persistence.models import (
+    ApplicationItem,
+    DecimalAttribute,
+    DocumentItem,
+    LazyModel,
+    declared_index,
+    document_key,
+    table_meta,
+    transaction_connection,
+)
 
 COUNTER_SHARDS = 8
 CHANGE_ATTEMPTS = 8  # a change of status re-read and tried again when another change won, or it conflicted
@@ -204,12 +228,29 @@ def _counter_updates(application_id: str, branch_code: str | None, by_day: dict[
     return updates
 
 
-def create(item: ApplicationItem) -> bool:
-    """Store a new application (with its day, its first status and its count); False if its partner
-    application number was taken meanwhile (or a concurrent duplicate's transaction is in flight, or its
-    counter was busy: the caller reads again)."""
+def document(application_id: str, application: dict[str, Any], sealed_pii: dict[str, Any] | None) -> DocumentItem:
+    """A new application's document (see the module's docstring): its masked application and its sealed personal data."""
+    return DocumentItem(document_key(application_id), application_id=application_id, application=application, sealed_pii=sealed_pii)
+
+
+def documents_of(items: Iterable[ApplicationItem]) -> None:
+    """Read the documents of ``items`` not read yet in one BatchGetItem (of up to 100 keys; strongly
+    consistent) and keep each on its item: reading their ``application`` and ``sealed_pii`` then reads nothing."""
+    wanted = [item for item in items if not item.has_document()]
+    keys = list(dict.fromkeys(document_key(item.application_id) for item in wanted))
+    found = {stored.pk: stored for stored in DocumentItem.batch_get(keys, consistent_read=True)} if keys else {}
+    for item in wanted:
+        item.keep_document(found.get(document_key(item.application_id)))
+
+
+def create(item: ApplicationItem, document: DocumentItem) -> bool:
+    """Store a new application with its document (with its day, its first status and its count); False if
+    its partner application number was taken meanwhile (or a concurrent duplicate's transaction is in
+    flight, or its counter was busy: the caller reads again)."""
     from chalicelib.persistence import config_repository
 
+    if document.pk != document_key(item.application_id):
+        raise ValueError(f"the document {document.pk} is not application {item.application_id}'s")
     item.pk = _key(item.application_id)
     claim = ApplicationItem(
         _idempotency_key(item.partner_id, item.partner_application_no),
@@ -229,6 +270,7 @@ def create(item: ApplicationItem) -> bool:
         with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(claim, condition=ApplicationItem.pk.does_not_exist())
             transaction.save(stored, condition=TrackedApplication.pk.does_not_exist())
+            transaction.save(document, condition=DocumentItem.pk.does_not_exist())
             for counter, actions in counters:
                 transaction.update(counter, actions=actions)
     except TransactWriteError as exc:
@@ -236,6 +278,7 @@ def create(item: ApplicationItem) -> bool:
         if {"ConditionalCheckFailed", "TransactionConflict"} & set(reasons):
             return False
         raise
+    item.keep_document(document)
     return True
 
 

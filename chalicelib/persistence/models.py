@@ -14,6 +14,7 @@ from functools import lru_cache
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from chalicelib import resources, settings
@@ -137,7 +138,13 @@ class ApplicationItem(LazyModel):
     """An application (``APP#<id>``) or the idempotency item of a partner's number (``IDEM#<partner>#<no>``).
 
     No raw personal data: names, ID, mobile and card numbers are stored masked
-    for display and sealed (envelope-encrypted) in ``sealed_pii``.
+    for display (``application``) and sealed (envelope-encrypted) in ``sealed_pii``.
+
+    ``application`` and ``sealed_pii`` are written once, at intake, in the application's document
+    item (``DOC#<id>``, ``DocumentItem``), not in this item, which every change of status rewrites:
+    they are read from it on first use (one strongly consistent GetItem, kept on the instance;
+    ``persistence/applications.documents_of`` reads a list's in one BatchGetItem). An application
+    stored before the document items has them here (``stored_application``, ``stored_sealed_pii``).
     """
 
     Meta = table_meta(resources.APPLICATIONS_TABLE)
@@ -152,8 +159,9 @@ class ApplicationItem(LazyModel):
     branch_reason = UnicodeAttribute(null=True)
     customer_id = UnicodeAttribute(null=True)
     product_code = UnicodeAttribute(null=True)
-    application = JSONAttribute(null=True)  # the standardised application, personal data masked
-    sealed_pii = JSONAttribute(null=True)
+    # An application stored before the document items: its ``application`` and ``sealed_pii`` (see above)
+    stored_application = JSONAttribute(null=True, attr_name="application")
+    stored_sealed_pii = JSONAttribute(null=True, attr_name="sealed_pii")
     id_hash = UnicodeAttribute(null=True)  # the keyed hash of the ID number (finds the person's bureau report)
     branch_status = UnicodeAttribute(null=True)  # "<branch>#<status>": the by_branch_status index
     decision = JSONAttribute(null=True)  # outcome, reasons, limit, rate, score
@@ -176,6 +184,62 @@ class ApplicationItem(LazyModel):
     by_due = ByDue()
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
+
+    @property
+    def application(self) -> dict[str, Any] | None:
+        """The standardised application, personal data masked (its document item's)."""
+        if self.stored_application is not None:
+            return self.stored_application
+        document = self.document()
+        return document.application if document is not None else None
+
+    @property
+    def sealed_pii(self) -> dict[str, Any] | None:
+        """The personal data, sealed (its document item's; a drawdown has none: they stay with the line's application)."""
+        if self.stored_application is not None:  # stored before the document items (a drawdown's: none)
+            return self.stored_sealed_pii
+        document = self.document()
+        return document.sealed_pii if document is not None else None
+
+    def document(self) -> DocumentItem | None:
+        """The application's document item, read on first use (strongly consistent) and kept."""
+        if _DOCUMENT not in self.__dict__:
+            try:
+                found = DocumentItem.get(document_key(self.application_id), consistent_read=True)
+            except DoesNotExist:
+                found = None
+            self.keep_document(found)
+        return self.__dict__[_DOCUMENT]
+
+    def keep_document(self, document: DocumentItem | None) -> None:
+        """Keep ``document`` as the application's (read or written), so that reading it reads nothing."""
+        self.__dict__[_DOCUMENT] = document
+
+    def has_document(self) -> bool:
+        """Whether the document is at hand (kept, or the item holds its parts itself): reading it reads nothing."""
+        return _DOCUMENT in self.__dict__ or self.stored_application is not None
+
+
+_DOCUMENT = "_document"  # the instance's own key for its document item, once read
+
+
+def document_key(application_id: str) -> str:
+    return f"DOC#{application_id}"
+
+
+class DocumentItem(LazyModel):
+    """An application's write-once document, ``DOC#<application id>``: what intake stored, put in the same
+    transaction as the application (persistence/applications.py).
+
+    It holds what the application item held, nothing more: the standardised application with its personal
+    data masked, and the personal data sealed (envelope-encrypted); no raw ID, mobile or card number."""
+
+    Meta = table_meta(resources.APPLICATIONS_TABLE)
+
+    pk = UnicodeAttribute(hash_key=True)
+    application_id = UnicodeAttribute()
+    application = JSONAttribute(null=True)  # the standardised application, personal data masked
+    sealed_pii = JSONAttribute(null=True)  # None for a drawdown
 
 
 class CustomerItem(LazyModel):

@@ -85,8 +85,9 @@ def search(
     if q is not None:
         if cursor is not None:
             raise invalid_input("query", [Violation("cursor", "a search by q answers in one page: no cursor")])
-        found = [item for item in _found_by_q(operator, q, partner_id) if keep(item)]
-        return {"items": [summary(item) for item in found[:limit]], "next_cursor": None}
+        found = [item for item in _found_by_q(operator, q, partner_id) if keep(item)][:limit]
+        applications.documents_of(found)  # the amounts: every item's document in one BatchGetItem
+        return {"items": [summary(item) for item in found], "next_cursor": None}
     if status is not None:
         partitions = inquiries.applications_in_status(branches, status)
     else:
@@ -97,6 +98,7 @@ def search(
         page = inquiries.walk(partitions, limit, cursor, keep if filtered else None)
     except ValueError:
         raise invalid_input("query", [Violation("cursor", "is not a cursor of this list (start again without it)")]) from None
+    applications.documents_of(page.items)  # the amounts: every item's document in one BatchGetItem
     return {"items": [summary(item) for item in page.items], "next_cursor": page.next_cursor}
 
 

@@ -94,16 +94,6 @@ def drawdown(partner: Partner, credit_line_id: str, payload: Any, sfn: Any) -> R
         id_hash=source.id_hash,
         customer_id=line.customer_id,
         product_code=line.product_code,
-        # The borrower as masked on the line's application; the sealed personal data stay with it.
-        application={
-            "kind": DRAWDOWN,
-            "credit_line_id": line.credit_line_id,
-            "line_application_id": line.application_id,
-            "product_code": line.product_code,
-            **request.wire(),
-            "applicant": source.application["applicant"],
-            "account": source.application["account"],
-        },
         decision={
             "outcome": "APPROVED",
             "reasons": [DRAWDOWN_REASON],
@@ -113,4 +103,18 @@ def drawdown(partner: Partner, credit_line_id: str, payload: Any, sfn: Any) -> R
         created_at=now.isoformat(),
         updated_at=now.isoformat(),
     )
-    return store_once(item, lambda: origination.start_drawdown(sfn, application_id), lambda found: _replay(found, print_, sfn))
+    # The borrower as masked on the line's application; the sealed personal data stay with it.
+    document = applications.document(
+        application_id,
+        {
+            "kind": DRAWDOWN,
+            "credit_line_id": line.credit_line_id,
+            "line_application_id": line.application_id,
+            "product_code": line.product_code,
+            **request.wire(),
+            "applicant": source.application["applicant"],
+            "account": source.application["account"],
+        },
+        None,
+    )
+    return store_once(item, document, lambda: origination.start_drawdown(sfn, application_id), lambda found: _replay(found, print_, sfn))

@@ -30,7 +30,7 @@ from chalicelib.domain.partner_mapping import MappingError, adapt, partner_field
 from chalicelib.domain.product import Violation
 from chalicelib.domain.wire import field_errors
 from chalicelib.persistence import applications, config_repository, customers, pii_vault
-from chalicelib.persistence.models import ApplicationItem
+from chalicelib.persistence.models import ApplicationItem, DocumentItem
 from chalicelib.usecases import origination
 from chalicelib.usecases.errors import Refusal, Refused
 
@@ -153,21 +153,20 @@ def submit(partner: Partner, payload: Any, sfn: Any) -> Received:
         branch_reason=branch.reason,
         customer_id=customer_id,
         product_code=application.product_code,
-        application=masked(application),
-        sealed_pii=pii_vault.seal(personal, {"application_id": application_id}),
         created_at=now.isoformat(),
         updated_at=now.isoformat(),
     )
+    document = applications.document(application_id, masked(application), pii_vault.seal(personal, {"application_id": application_id}))
     return store_once(
-        item, lambda: origination.start(sfn, application_id, _review_timeout(product)), lambda claim: _replay(claim, print_, sfn)
+        item, document, lambda: origination.start(sfn, application_id, _review_timeout(product)), lambda claim: _replay(claim, print_, sfn)
     )
 
 
-def store_once(item: ApplicationItem, start: Callable[[], Any], replay: Callable[[ApplicationItem], Received]) -> Received:
-    """Store a new application (or drawdown) with its idempotency item and ``start`` its workflow;
-    when a concurrent duplicate won the partner's number, answer ``replay(its claim)``."""
+def store_once(item: ApplicationItem, document: DocumentItem, start: Callable[[], Any], replay: Callable[[ApplicationItem], Received]) -> Received:
+    """Store a new application (or drawdown) with its document and its idempotency item and ``start`` its
+    workflow; when a concurrent duplicate won the partner's number, answer ``replay(its claim)``."""
     for attempt in range(CREATE_ATTEMPTS):
-        if applications.create(item):
+        if applications.create(item, document):
             start()
             return Received(item.application_id, item.status, created=True)
         claim = applications.find(item.partner_id, item.partner_application_no)

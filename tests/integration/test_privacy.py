@@ -1,7 +1,7 @@
 """No raw ID number, mobile, card number or name at rest or in a log line.
 
 An end-to-end run through the API (three partners, replays, refusals), then
-every item of every declared table (the applications' trail items among them),
+every item of every declared table (the applications' trail and document items among them),
 every workflow history and every log line the app wrote are searched for the
 raw values.
 """
@@ -54,6 +54,13 @@ def test_no_raw_personal_data_at_rest_or_in_logs(client, post_signed, aws, app_l
     assert len(stored) > 10 and len(histories) == 3 and "application received" in logs
     for part in ("REVIEW", "ROUTING"):  # the trail's own items are searched too
         assert len([s for s in stored if '"pk": {"S": "TRAIL#' in s and f'#{part}"}}' in s]) == len(ids), part
+    documents = [json.loads(s) for s in stored if '"pk": {"S": "DOC#' in s]  # and the applications' documents
+    assert sorted(d["pk"]["S"] for d in documents) == sorted(f"DOC#{application_id}" for _, application_id in ids)
+    for document in documents:  # the masked application and the sealed personal data, nothing else
+        assert set(document) == {"pk", "application_id", "application", "sealed_pii"}
+        applicant = json.loads(document["application"]["S"])["applicant"]
+        assert "*" in applicant["id_number"] and "*" in applicant["mobile"]
+        assert set(json.loads(document["sealed_pii"]["S"])) == {"v", "key", "nonce", "data"}  # an envelope
     for raw in RAW_PII:
         assert not [s for s in stored if raw in s], f"{raw} found at rest"
         assert not [h for h in histories if raw in h], f"{raw} found in a workflow history"
