@@ -568,13 +568,12 @@ def conclusion(levels: list[Level], cpus: int, load: str, transition_log: bool =
                  f"{1 / cost:.1f} {what}/s (cores / CPU per request; {cpus / cost:.1f}/s if the work could use all {cpus} cores).")
     idle = [level.cores_after_drain for level in levels if level.backlog_left == 0 and level.cores_after_drain is not None]
     if transition_log and idle and max(idle) >= 0.3:
-        text += (f" With no application left in a workflow, the stack still kept up to {max(idle):.2f} cores busy at the end of a "
-                 "drain, more as executions accumulate: local.serve's state-transition log reads every execution's history "
-                 "every 0.5 s (a local convenience; --no-transition-log leaves it out).")
+        text += (f" With no application left in review or routing, the stack still kept up to {max(idle):.2f} cores busy at the end "
+                 "of a drain: the legs' last states, and local.serve's state-transition log, which lists every execution every "
+                 "0.5 s (a local convenience; --no-transition-log leaves it out).")
     if any("NONCE_REPLAYED" in error for level in levels for error in level.errors):
-        text += (" The 401 NONCE_REPLAYED answers are the local stack's own, not the load's (every request has a fresh nonce): "
-                 "local/stack.py starts Chalice's LocalDevServer without Chalice's thread-local LocalChalice, so concurrent "
-                 "requests share app.current_request and one may be checked with another's headers.")
+        text += (" Some requests were answered 401 NONCE_REPLAYED although each had a fresh nonce: the local stack checked "
+                 "one request's signature against another's (it must keep a request per thread, as Lambda does): a fault to fix.")
     figures = {"concurrency": point, "measured_on": "sustained_per_s" if load == "applications" else "throughput",
                "intake_concurrency": intake, "min_gain": MIN_GAIN, "server_cpu_per_request_s": cost,
                "one_core_limit_per_s": 1 / cost if cost else None}
