@@ -120,16 +120,19 @@ def close(application_id: str, end: str) -> dict[str, Any]:
     if item is None:
         raise ApplicationNotFound(application_id)
     now = _now()
-    reservation = (item.offer or {}).get("reservation")
-    if reservation:
-        quotas.release(reservation, now)  # once, however often this step runs
-    line_id = (item.offer or {}).get("credit_line_id")
-    if line_id and item.kind != DRAWDOWN:
-        credit_lines.close(line_id, now.isoformat())
-    allowed = {S.OFFERED.value, S.SIGNING.value} if end != "DECLINED" else {S.OFFERED.value}
+    # The end first, under the condition that the offer is still where this end may come from (an
+    # expiry only from OFFERED: an answer that won the race keeps its quota), then what it held is
+    # released: a step run again finds the end made and releases (once, however often it runs).
+    allowed = {S.SIGNING.value} if end == "SIGNING_FAILED" else {S.OFFERED.value}
     status = ENDS[end]
     reasons = (item.decision or {}).get("reasons", [])
     reason = {"EXPIRED": "OFFER_EXPIRED", "DECLINED": "OFFER_DECLINED", "SIGNING_FAILED": "SIGNING_FAILED"}[end]
     decision = {**(item.decision or {}), "reasons": reasons if reason in reasons else [*reasons, reason]}
     applications.transition(application_id, status.value, allowed, now.isoformat(), decision=decision)
+    reservation = (item.offer or {}).get("reservation")
+    if reservation:
+        quotas.release(reservation, now)
+    line_id = (item.offer or {}).get("credit_line_id")
+    if line_id and item.kind != DRAWDOWN:
+        credit_lines.close(line_id, now.isoformat())
     return {"application_id": application_id, "status": status.value}

@@ -42,7 +42,10 @@ def sweep(sfn: Any, now: datetime | None = None) -> dict[str, int]:
     stalled_before = (now - timedelta(seconds=int(settings.env(STALL_SECONDS, "600")))).isoformat()
     for branch in config_repository.branches():
         for item in applications.due(branch.branch_code, now.isoformat(), limit=PAGE):
-            done[_expire(item)] += 1
+            try:
+                done[_expire(item)] += 1
+            except applications.StatusConflict:  # answered or decided meanwhile: no longer waiting
+                continue
         for status in (S.RECEIVED, S.REVIEWING, S.ROUTING, S.SIGNING, S.DISBURSING):
             for item in applications.changed_before(branch.branch_code, status.value, stalled_before, limit=PAGE):
                 kind = _restart(sfn, item)

@@ -64,6 +64,17 @@ def test_an_offer_not_answered_in_time_expires_at_the_watch_s_round_and_gives_ba
     assert late.status_code == 422 and json.loads(late.body)["code"] == "OFFER_EXPIRED"
 
 
+def test_an_expiry_that_comes_after_the_answer_changes_nothing_and_keeps_the_quota(sfn, aws, post_signed):
+    from chalicelib.usecases import offers
+
+    item = offered(sfn, aws, post_signed)
+    assert answer(post_signed, item.application_id, accepted=True).status_code == 200
+    with pytest.raises(applications.StatusConflict):
+        offers.close(item.application_id, "EXPIRED")  # the watch read it as due just before the answer won
+    assert quotas.get_reservation(item.offer["reservation"]).status == "RESERVED"
+    assert ended(sfn, aws, item.application_id).status == "DISBURSED"
+
+
 def test_the_same_answer_twice_is_one_answer_and_another_answer_is_a_conflict(sfn, aws, post_signed):
     item = offered(sfn, aws, post_signed)
     first = answer(post_signed, item.application_id, accepted=False)
