@@ -589,6 +589,7 @@ COMMON_ENV: tuple[str, ...] = (
     "PAYMENT_QUERY_SECONDS",  # how long the workflow waits between queries of a payment whose outcome is unknown
     "PAYMENT_QUERIES_IN_LEG",  # queries the workflow's leg waits for; later ones are the origination watch's
     "ORIGINATION_STALL_SECONDS",  # an origination leg this long without a change is started again by the watch
+    "ORIGINATION_MAX_RESTARTS",  # legs the watch starts again before one that stalls once more is closed as failed
     "PAYMENT_QUERY_ATTEMPTS",  # queries before a payment is left IN_DOUBT for the operators
     "EVENT_RETENTION_DAYS",  # how long the partners' event feed keeps an event
     "EVENT_SETTLE_SECONDS",  # the feed serves an event once it is this old (no cursor passes one still committing)

@@ -495,6 +495,12 @@ def changed_before(branch_code: str, status: str, before: str, limit: int = 100)
     return [item for item in _read(entry.pk for entry in entries) if item.status == status]
 
 
+def count_restart(item: ApplicationItem) -> int:
+    """One more leg started again by the origination watch; how many so far (an atomic ADD)."""
+    item.update(actions=[ApplicationItem.watch_restarts.add(1)])
+    return int(item.watch_restarts or 0)
+
+
 def _read(keys: Iterable[str]) -> list[ApplicationItem]:
     """Items by key, in the keys' order (BatchGetItem, 100 at a time), the missing dropped."""
     keys = list(keys)

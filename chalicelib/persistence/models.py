@@ -173,6 +173,7 @@ class ApplicationItem(LazyModel):
     # (removed when the status changes; see persistence/applications.py)
     due_branch = UnicodeAttribute(null=True)
     waits_until = UnicodeAttribute(null=True)
+    watch_restarts = NumberAttribute(null=True)  # legs the origination watch started again after they stalled
     offer = JSONAttribute(null=True)  # the funder(s), shares, amount, rate, term and expiry of an offer
     kind = UnicodeAttribute(null=True)  # None: an application; "DRAWDOWN": a drawdown on a credit line
     credit_line_id = UnicodeAttribute(null=True)  # the line a drawdown draws on, or the line an application opened

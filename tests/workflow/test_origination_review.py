@@ -207,3 +207,20 @@ def test_the_partner_sees_the_decision_but_not_the_score(sfn, aws, post_signed, 
     shown = json.loads(client.http.get(path, headers=signed_headers("P_DEMO", aws.secrets["P_DEMO"], "GET", path, b"")).body)
     assert shown["status"] == "OFFERED"
     assert set(shown["decision"]) == {"outcome", "reasons", "approved_limit", "annual_rate"}
+
+
+def test_a_leg_that_keeps_stalling_is_started_again_then_closed_as_failed(sfn, aws, post_signed, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.usecases import origination, origination_watch
+
+    monkeypatch.setattr(origination, "start", lambda *args, **kwargs: "lost")  # the REVIEW leg never runs
+    monkeypatch.setattr(origination, "resume", lambda *args, **kwargs: "lost")  # nor any leg started again
+    application_id = submit(post_signed, person(CLEAN))
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    assert origination_watch.sweep(sfn)["legs_restarted"] == 0  # not stalled yet
+    rounds = [origination_watch.sweep(sfn, now=later) for _ in range(4)]
+    assert [r["legs_restarted"] for r in rounds] == [1, 1, 1, 0] and [r["legs_failed"] for r in rounds] == [0, 0, 0, 1]
+    item = applications.get(application_id)
+    assert (item.status, item.decision["reasons"], item.watch_restarts) == ("REJECTED", ["REVIEW_ERROR"], 3)
+    assert origination_watch.sweep(sfn, now=later) == {k: 0 for k in rounds[0]}  # a defined end: nothing more
