@@ -59,14 +59,11 @@ API_FUNCTION = "api_handler"
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The ``q``-th percentile (0 to 100) of ``values``, linearly interpolated between the closest ranks
     (numpy's default); None for no values. Small samples: the p95 of a few values is near their largest."""
+    import numpy
+
     if not 0 <= q <= 100:
         raise ValueError(f"a percentile is between 0 and 100, not {q}")
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    return float(numpy.percentile(values, q)) if len(values) else None
 
 
 def route_of(method: str, path: str, patterns: Iterable[str]) -> str:

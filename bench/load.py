@@ -39,7 +39,6 @@ import collections
 import json
 import os
 import platform
-import re
 import signal
 import statistics
 import subprocess
@@ -55,6 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from local.serve import READY, read_banner  # noqa: E402 - the banner read where it is written
+
 NAME = "load"
 MIN_GAIN = 0.10  # "throughput grows less than 10%"
 # The statuses of an application whose workflow is still working on it (chalicelib/domain/application_status.py);
@@ -69,15 +70,13 @@ PEOPLE_PER_BIRTH_DATE = 800  # bench.cost_model.applicant's ID sequences 100-899
 
 def percentile(values: Sequence[float], q: float) -> float:
     """The ``q``-th percentile (0-100) by linear interpolation between closest ranks (numpy's default)."""
+    import numpy
+
     if not values:
         raise ValueError("no values")
     if not 0 <= q <= 100:
         raise ValueError("q must be between 0 and 100")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return float(numpy.percentile(values, q))
 
 
 @dataclass
@@ -219,7 +218,7 @@ def start_stack(port: int, transition_log: bool = True, timeout: float = 90.0) -
     banner: list[str] = []
     assert process.stdout is not None
     try:
-        while "Press Ctrl-C to stop." not in banner:
+        while READY not in banner:
             line = process.stdout.readline()  # the stack prints its banner within seconds, or exits
             if not line and process.poll() is not None or time.monotonic() - started > timeout:
                 raise RuntimeError("the local stack did not start:\n" + "".join(banner)[-4000:])
@@ -227,16 +226,16 @@ def start_stack(port: int, transition_log: bool = True, timeout: float = 90.0) -
     except BaseException:
         stop_stack(process)
         raise
-    text = "\n".join(banner)
+    shown = read_banner("\n".join(banner))
     output.extend(banner)
     # Keep reading what it logs (a full pipe would block the stack), keeping the last lines for a failure.
     threading.Thread(target=lambda: [output.append(line.rstrip("\n")) for line in process.stdout], daemon=True).start()
     return StackProcess(
         process=process,
-        api_url=re.search(r"Partner API:\s+(\S+)", text).group(1),
-        aws_endpoint=re.search(r"AWS endpoint:\s+(\S+)", text).group(1),
-        secrets=dict(re.findall(r"^\s+(P_\w+)\s+secret=(\S+)", text, re.M)),
-        resources=dict(re.findall(r"^\s{4}([A-Z][A-Z0-9_]+)=(\S+)$", text, re.M)),
+        api_url=shown.api_url,
+        aws_endpoint=shown.aws_endpoint,
+        secrets=shown.secrets,
+        resources=shown.resources,
         output=output,
         started_s=time.monotonic() - started,
     )

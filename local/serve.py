@@ -7,9 +7,11 @@ local usernames and passwords; logs each request and each state transition.
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 
 from local.stack import LocalStack
 
@@ -40,9 +42,32 @@ def banner(stack: LocalStack) -> str:
         *[f"    {username:20s} password={password:34s} {what}" for username, password, what in operators()],
         "  Resources:",
         *[f"    {name}={value}" for name, value in sorted(stack.env.items())],
-        "Press Ctrl-C to stop.",
+        READY,
     ]
     return "\n".join(lines)
+
+
+READY = "Press Ctrl-C to stop."  # the banner's last line: the stack is up
+
+
+@dataclass(frozen=True)
+class Banner:
+    """What a program that started ``python -m local.serve`` reads from its banner (the tests, the load run)."""
+
+    api_url: str
+    aws_endpoint: str
+    secrets: dict[str, str]  # partner id -> its local secret
+    resources: dict[str, str]  # the resources' environment variables
+
+
+def read_banner(text: str) -> Banner:
+    """The banner ``banner`` printed, read back."""
+    return Banner(
+        api_url=re.search(r"Partner API:\s+(\S+)", text).group(1),
+        aws_endpoint=re.search(r"AWS endpoint:\s+(\S+)", text).group(1),
+        secrets=dict(re.findall(r"^\s+(P_\w+)\s+secret=(\S+)", text, re.M)),
+        resources=dict(re.findall(r"^\s{4}([A-Z][A-Z0-9_]+)=(\S+)$", text, re.M)),
+    )
 
 
 def main() -> int:

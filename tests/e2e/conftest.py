@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from local.serve import READY, read_banner
 from local.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,20 +46,14 @@ def local_stack() -> Iterator[RunningStack]:
     output: list[str] = []
     deadline = time.monotonic() + 60
     assert process.stdout is not None
-    while "Press Ctrl-C to stop." not in output:
+    while READY not in output:
         line = process.stdout.readline()
         if not line and process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail("the local stack did not start:\n" + "".join(output))
         output.append(line.rstrip("\n"))
-    text = "\n".join(output)
-    stack = RunningStack(
-        api_url=re.search(r"Partner API:\s+(\S+)", text).group(1),
-        aws_endpoint=re.search(r"AWS endpoint:\s+(\S+)", text).group(1),
-        secrets=dict(re.findall(r"^\s+(P_\w+)\s+secret=(\S+)", text, re.M)),
-        process=process,
-        output=output,
-    )
+    shown = read_banner("\n".join(output))
+    stack = RunningStack(api_url=shown.api_url, aws_endpoint=shown.aws_endpoint, secrets=shown.secrets, process=process, output=output)
     threading.Thread(target=lambda: [output.append(line.rstrip("\n")) for line in process.stdout], daemon=True).start()
     yield stack
     process.send_signal(signal.SIGINT)
