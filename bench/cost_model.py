@@ -795,14 +795,10 @@ def summarise(f: dict[str, Any], prices: PriceTable, args: argparse.Namespace) -
 def print_table(title: str, per_loan: dict[str, dict[str, float]], prices: PriceTable) -> None:
     print(title)
     print(f"  {'service':<16}{'a loan uses (origination + 1 repayment + 1 night)':<52}" + "".join(f"{label:>12}" for _, label in COLUMNS) + f"{'total':>10}")
-    costs = {col: usd_per_1000(per_loan[col], prices) for col, _ in COLUMNS}
-    whole = added(*(per_loan[col] for col, _ in COLUMNS if col != "day end, fixed"))
-    for service in SERVICES:
-        uses = ", ".join(f"{whole.get(key, 0.0) * factor:,.1f} {unit}" for key, unit, factor in DRIVERS[service] if key in whole)
-        row = [costs[col].get(service, 0.0) for col, _ in COLUMNS]
-        print(f"  {service:<16}{uses:<52}" + "".join(f"{v:>12.4f}" for v in row) + f"{sum(row):>10.4f}")
-    totals = [sum(costs[col].values()) for col, _ in COLUMNS]
-    print(f"  {'total USD per 1,000 loans':<68}" + "".join(f"{v:>12.4f}" for v in totals) + f"{sum(totals):>10.4f}")
+    *services, totals = _service_rows(per_loan, prices)
+    for service, uses, *costs, whole in services:
+        print(f"  {service:<16}{uses:<52}" + "".join(f"{v:>12}" for v in costs) + f"{whole:>10}")
+    print(f"  {'total USD per 1,000 loans':<68}" + "".join(f"{v:>12}" for v in totals[2:-1]) + f"{totals[-1].strip('*'):>10}")
 
 
 def print_report(args: argparse.Namespace, result: dict[str, Any], f: dict[str, Any], s: dict[str, Any], prices: PriceTable) -> None:
