@@ -75,7 +75,7 @@ def main() -> int:
 
     import app
     from chalicelib.domain.identity import check_character
-    from chalicelib.domain.signing import sign
+    from chalicelib.domain.signing import sign_target
     from local.lambda_runtime import InProcessLambda
     from local.provision import provision
     from local.seed import SAMPLE, seed
@@ -93,7 +93,7 @@ def main() -> int:
                 raw = json.dumps(body, ensure_ascii=False).encode()
                 ts, nonce = str(int(time.time())), f"bench{i:027d}"
                 headers = {"content-type": "application/json", "x-partner-id": "P_DEMO", "x-timestamp": ts, "x-nonce": nonce,
-                           "x-signature": sign(secret, "POST", "/v1/applications", ts, nonce, raw)}
+                           "x-signature": sign_target(secret, "POST", "/v1/applications", ts, nonce, raw)}
                 return client.http.post("/v1/applications", headers=headers, body=raw).status_code
 
             assert submit(args.applications) == 202  # warm: first clients, first data key, caches

@@ -149,6 +149,10 @@ class LocalStack:
         from chalice.config import Config
         from chalice.local import ChaliceRequestHandler, LocalDevServer
 
+        from local import api_gateway
+
+        api_gateway.install()  # the function gets API Gateway's event: path parameters and query decoded once
+
         class Handler(ChaliceRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
                 """Request lines go to the ``local.api`` logger (INFO), not straight to stderr."""

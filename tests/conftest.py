@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from chalice.test import Client
 
+from local import api_gateway
 from tests.support.aws import MockedAws, mocked_aws
 from tests.support.signing import body_bytes, signed_headers
 
@@ -22,6 +23,8 @@ QUOTE = {
     "annual_rate": "0.0600",
     "start_date": "2026-01-15",
 }
+
+api_gateway.install()  # Chalice's test client hands the app API Gateway's event (path and query decoded once)
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -5,12 +5,12 @@ import json
 import re
 import time
 from typing import Any, Callable
-from urllib.parse import quote, urlencode
 
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.errors import ApiError, invalid_input, parse_json
+from chalicelib.domain import canonical_request
 from chalicelib.domain.partner import Partner
 from chalicelib.domain.signing import AuthFailure, SignedRequest
 from chalicelib.observability import logger
@@ -41,24 +41,25 @@ def _header(request: Any, name: str) -> str | None:
 
 
 def signed_request(request: Any) -> SignedRequest:
-    """The parts of a Chalice request that the partner signed."""
+    """The parts of a Chalice request that the partner signed.
+
+    The canonical path and query are computed from what API Gateway hands the function,
+    each part decoded once already: the route (``/v1/loans/{loan_id}``) with its path
+    parameters, and the query's parameters in the order sent.
+    """
     event = request.to_original_event()
-    path = event.get("path") or request.path
-    if "{" in path:  # Chalice's local gateways put the route template here; API Gateway the real path
-        for name, value in (request.uri_params or {}).items():
-            path = path.replace("{" + name + "}", quote(value, safe=""))
-    params = event.get("multiValueQueryStringParameters") or {}
-    if params:
-        path += "?" + urlencode([(k, v) for k, values in params.items() for v in values])
+    segments = canonical_request.route_segments(request.path, request.uri_params or {})
+    parameters = [(name, value) for name, values in (event.get("multiValueQueryStringParameters") or {}).items() for value in values]
     body = request.raw_body or b""
     return SignedRequest(
         method=request.method,
-        path=path,
+        path=canonical_request.canonical_of_decoded(segments, parameters),
         partner_id=_header(request, "x-partner-id"),
         timestamp=_header(request, "x-timestamp"),
         nonce=_header(request, "x-nonce"),
         signature=_header(request, "x-signature"),
         body=body if isinstance(body, bytes) else body.encode("utf-8"),
+        as_sent=tuple(canonical_request.as_sent_forms(segments, parameters)),
     )
 
 

@@ -1,8 +1,11 @@
 """The partner request signature (see the partner API contract, "Signing every request").
 
-String to sign: METHOD, PATH (with query string), TIMESTAMP, NONCE and the
-lowercase hex SHA-256 of the raw body, joined with "\\n"; the signature is the
-lowercase hex HMAC-SHA256 of it, keyed with the partner's secret.
+String to sign: METHOD, the canonical path and query
+(``chalicelib.domain.canonical_request``), TIMESTAMP, NONCE and the lowercase hex
+SHA-256 of the raw body, joined with "\\n"; the signature is the lowercase hex
+HMAC-SHA256 of it, keyed with the partner's secret. Until
+``canonical_request.AS_SENT_ACCEPTED_UNTIL`` a signature over the path and query
+as sent verifies as well (``SignedRequest.as_sent``).
 """
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from chalicelib.domain.canonical_request import AS_SENT_ACCEPTED_UNTIL, canonical_target
 
 TIMESTAMP_WINDOW_SECONDS = 300
 NONCE_PATTERN = re.compile(r"[A-Za-z0-9]{16,64}")
@@ -29,12 +35,13 @@ class AuthFailure(Exception):
 @dataclass(frozen=True)
 class SignedRequest:
     method: str
-    path: str
+    path: str  # the canonical path and query
     partner_id: str | None
     timestamp: str | None
     nonce: str | None
     signature: str | None
     body: bytes
+    as_sent: tuple[str, ...] = ()  # the other spellings of the same path and query, accepted until the transition's end
 
 
 def string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
@@ -44,6 +51,11 @@ def string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: byt
 def sign(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
     message = string_to_sign(method, path, timestamp, nonce, body)
     return hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sign_target(secret: str, method: str, target: str, timestamp: str, nonce: str, body: bytes) -> str:
+    """A client's signature of a request to ``target``, its path and query as it sends them: over their canonical form."""
+    return sign(secret, method, canonical_target(target), timestamp, nonce, body)
 
 
 def check_headers(request: SignedRequest, now: float) -> None:
@@ -60,8 +72,17 @@ def check_headers(request: SignedRequest, now: float) -> None:
         raise AuthFailure("TIMESTAMP_EXPIRED", f"X-Timestamp is more than {TIMESTAMP_WINDOW_SECONDS} s from the server's clock")
 
 
-def verify(request: SignedRequest, secret: str) -> None:
+def accepts_as_sent(now: float) -> bool:
+    """Whether a signature over the path and query as sent still verifies (the server's UTC date)."""
+    return datetime.fromtimestamp(now, timezone.utc).date().isoformat() <= AS_SENT_ACCEPTED_UNTIL
+
+
+def verify(request: SignedRequest, secret: str, now: float) -> None:
+    """The signature is over the canonical path and query (or, until the transition's end, as sent)."""
     assert request.timestamp is not None and request.nonce is not None and request.signature is not None
-    expected = sign(secret, request.method, request.path, request.timestamp, request.nonce, request.body)
-    if not hmac.compare_digest(expected, request.signature):
-        raise AuthFailure("SIGNATURE_INVALID", "the signature does not match the request")
+    paths = (request.path, *request.as_sent) if accepts_as_sent(now) else (request.path,)
+    matches = [hmac.compare_digest(sign(secret, request.method, path, request.timestamp, request.nonce, request.body), request.signature) for path in paths]
+    if not any(matches):
+        raise AuthFailure(
+            "SIGNATURE_INVALID", f"the signature does not match the request (the canonical path and query signed: {request.path})"
+        )

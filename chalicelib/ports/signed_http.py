@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from chalicelib.domain.signing import sign
+from chalicelib.domain.signing import sign_target
 
 
 class Unreachable(Exception):
@@ -69,7 +69,7 @@ class SignedPoster:
             "X-Client-Id": self.client_id,
             "X-Timestamp": timestamp,
             "X-Nonce": nonce,
-            "X-Signature": sign(self._secret, "POST", urlsplit(url).path, timestamp, nonce, body),
+            "X-Signature": sign_target(self._secret, "POST", urlsplit(url).path, timestamp, nonce, body),
             "X-Request-Id": request_id,
         }
         try:

@@ -22,7 +22,7 @@ def authenticate(request: signing.SignedRequest, now: float) -> Partner:
     secret = partner_secrets.secret(request.partner_id) if partner else None
     if partner is None or secret is None:
         raise signing.AuthFailure("PARTNER_UNKNOWN", "no partner has this X-Partner-Id")
-    signing.verify(request, secret)
+    signing.verify(request, secret, now)
     if not partner.active:
         raise Refused(Refusal.FORBIDDEN, "PARTNER_DISABLED", "this partner is disabled")
     assert request.nonce is not None

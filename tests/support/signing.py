@@ -1,4 +1,4 @@
-"""Signed requests for Chalice's test client, built the way the contract describes."""
+"""Signed requests for Chalice's test client, built the way the contract describes (over the canonical path and query)."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ import secrets
 import time
 from typing import Any
 
-from chalicelib.domain.signing import sign
+from chalicelib.domain.signing import sign_target
 
 
 def signed_headers(
@@ -25,7 +25,7 @@ def signed_headers(
         "x-partner-id": partner_id,
         "x-timestamp": ts,
         "x-nonce": nonce,
-        "x-signature": sign(secret, method, path, ts, nonce, body),
+        "x-signature": sign_target(secret, method, path, ts, nonce, body),
     }
 
 

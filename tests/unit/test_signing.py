@@ -30,7 +30,7 @@ def test_an_empty_body_hashes_the_empty_string():
 def test_a_good_request_passes():
     r = request()
     check_headers(r, NOW)
-    verify(r, "s3cret")
+    verify(r, "s3cret", NOW)
 
 
 @pytest.mark.parametrize(
@@ -60,10 +60,30 @@ def test_the_window_is_inclusive_at_300_seconds():
 def test_any_tampered_part_breaks_the_signature(field, value):
     signature = request().signature
     with pytest.raises(AuthFailure) as failure:
-        verify(request(**{field: value, "signature": signature}), "s3cret")
+        verify(request(**{field: value, "signature": signature}), "s3cret", NOW)
     assert failure.value.code == "SIGNATURE_INVALID"
 
 
 def test_a_wrong_key_breaks_the_signature():
     with pytest.raises(AuthFailure):
-        verify(request(), "another-secret")
+        verify(request(), "another-secret", NOW)
+
+
+def test_a_signature_over_another_spelling_verifies_until_the_transition_ends():
+    """Until 2027-06-30 (the contract) a signature over the path as sent verifies too; from 2027-07-01 only the canonical one."""
+    from datetime import datetime, timezone
+
+    as_sent = "/v1/loans/x:y"
+    signed = request(path=as_sent)
+    canonical = SignedRequest(**{**signed.__dict__, "path": "/v1/loans/x%3Ay", "as_sent": (as_sent,)})
+    last_day = datetime(2027, 6, 30, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+    verify(canonical, "s3cret", last_day)
+    with pytest.raises(AuthFailure) as failure:
+        verify(canonical, "s3cret", last_day + 1)
+    assert failure.value.code == "SIGNATURE_INVALID" and "/v1/loans/x%3Ay" in failure.value.message
+
+
+def test_a_signature_over_none_of_the_spellings_fails():
+    signed = request(path="/v1/loans/x:z")
+    with pytest.raises(AuthFailure):
+        verify(SignedRequest(**{**signed.__dict__, "path": "/v1/loans/x%3Ay", "as_sent": ("/v1/loans/x:y",)}), "s3cret", NOW)
