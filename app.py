@@ -305,6 +305,24 @@ def backoffice_put_product(product_code):
 # (end of reconciliation, collections, warnings, products routes)
 
 
+def undeclared_method(**path_parameters):
+    """A method the partner contract does not declare on this resource: 405 with ``Allow`` (OPTIONS: 204)."""
+    from chalicelib.api import methods
+
+    request = app.current_request
+    return methods.answer(methods.declared(app.routes, request.context["resourcePath"]), request.method)
+
+
+def _answer_undeclared_methods() -> None:
+    from chalicelib.api import methods
+
+    for path, undeclared in methods.undeclared(app.routes).items():
+        app.route(path, methods=undeclared, name=methods.RESPONDER)(undeclared_method)
+
+
+_answer_undeclared_methods()
+
+
 @app.lambda_function(name="review_query_bureau")
 def review_query_bureau(event, context):
     """Origination step: REVIEWING; the credit report (raises BureauTimeout/BureauUnavailable to be retried)."""

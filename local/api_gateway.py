@@ -9,8 +9,10 @@ tested locally on what it will see on AWS. Local only, never deployed.
 """
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import unquote, urlparse
+import json
+from http import HTTPStatus
+from typing import Any, Mapping
+from urllib.parse import unquote, urlsplit
 
 
 def query_parameters(query: str) -> dict[str, list[str]]:
@@ -24,6 +26,33 @@ def query_parameters(query: str) -> dict[str, list[str]]:
     return parameters
 
 
+def refusal(routes: Mapping[str, Any], method: str | None, target: str | None, code: int, message: str | None) -> tuple[int, dict[str, str], bytes]:
+    """The answer to a request the local HTTP server refuses before the app sees it, in the contract's shape.
+
+    A method it has no handler for (TRACE, CONNECT, QUERY, a made-up one: the server's 501)
+    answers 405 with ``Allow`` on a partner resource, as the app answers the methods API
+    Gateway routes (``chalicelib.api.methods``); on AWS, API Gateway refuses such methods
+    itself, in the same shape (the stack's gateway responses). Anything else keeps its status.
+    """
+    from chalice.local import RouteMatcher
+
+    from chalicelib.api import methods
+
+    if code == HTTPStatus.NOT_IMPLEMENTED and method and target:
+        try:
+            route = RouteMatcher(list(routes)).match_route(urlsplit(target).path.replace(";", "%3B")).route
+        except ValueError:
+            route = None
+        allowed = methods.declared(routes, route) if route else []
+        if allowed:
+            response = methods.answer(allowed, method)
+            return response.status_code, dict(response.headers), response.body.encode("utf-8")
+        code, message = HTTPStatus.NOT_FOUND, f"no resource {urlsplit(target).path}"
+    status = HTTPStatus(code)
+    body = {"code": status.name, "message": message or status.phrase, "details": []}
+    return status.value, {"Content-Type": "application/json"}, json.dumps(body).encode("utf-8")
+
+
 def install() -> None:
     """Chalice's local gateway (its server and its test client) hands the function API Gateway's event."""
     from chalice import local
@@ -34,14 +63,16 @@ def install() -> None:
     original_event = local.LambdaEventConverter.create_lambda_event
 
     def match_route(self: Any, url: str) -> Any:
-        matched = original_match(self, url)
+        parts = urlsplit(url)
+        # Chalice splits a path on ";" (urlparse's path parameters); API Gateway keeps it in the segment.
+        matched = original_match(self, parts.path.replace(";", "%3B"))
         captured = {name: unquote(value) for name, value in matched.captured.items()}
-        return local.MatchResult(matched.route, captured, query_parameters(urlparse(url).query))
+        return local.MatchResult(matched.route, captured, query_parameters(parts.query))
 
     def create_lambda_event(self: Any, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> Any:
         event = original_event(self, method, path, headers, body)
         event["resource"] = event["requestContext"]["resourcePath"]
-        event["path"] = unquote(urlparse(path).path)
+        event["path"] = unquote(urlsplit(path).path)
         event["httpMethod"] = method
         return event
 

@@ -167,6 +167,22 @@ class LocalStack:
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle  # the base class binds its own
 
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                """What the HTTP server refuses itself (a method it has no handler for, such as TRACE; a
+                malformed request line) answers in the contract's error shape, not an HTML page."""
+                from local import api_gateway
+
+                status, headers, body = api_gateway.refusal(chalice_app.routes, getattr(self, "command", None), getattr(self, "path", None), code, message)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                if getattr(self, "command", None) != "HEAD":
+                    self.wfile.write(body)
+                self.close_connection = True
+
         config = Config.create(chalice_stage=STAGE, app_name=chalice_app.app_name, environment_variables=self.env)
         # One request a thread, as each Lambda serves one at a time: the app's ``current_request`` kept per
         # thread (what ``chalice.local.create_local_server`` does), else concurrent requests read each

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 import app
+from chalicelib.api import methods as undeclared
 from chalicelib.api.quotes import QuoteRequest
 from chalicelib.domain.schedule import RepaymentMethod
 
@@ -17,8 +18,29 @@ SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.y
 def test_the_document_lists_exactly_the_routes_of_the_app():
     """The partner API, that is: the back office (/backoffice, IAM-authorised) is not the partners'."""
     documented = {(path, method.upper()) for path, item in SPEC["paths"].items() for method in item}
-    routed = {(path, method) for path, methods in app.app.routes.items() for method in methods if not path.startswith("/backoffice")}
+    routed = {
+        (path, method)
+        for path, methods in app.app.routes.items()
+        for method, entry in methods.items()
+        if not path.startswith("/backoffice") and entry.view_name != undeclared.RESPONDER
+    }
     assert documented == routed
+
+
+def test_a_method_the_document_does_not_declare_answers_405_with_allow_and_options_lists_them(client):
+    """Every other method API Gateway routes, on every partner resource; no signature needed, as it tells only the document."""
+    for path, item in SPEC["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "X1", path)
+        allowed = ", ".join(sorted(method.upper() for method in item))
+        for method in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} - {m.upper() for m in item}:
+            response = client.http.request(method, concrete, headers={})
+            assert (response.status_code, {k.lower(): v for k, v in response.headers.items()}.get("allow")) == (405, allowed), (method, path)
+            if method != "HEAD":
+                assert json.loads(response.body)["code"] == "METHOD_NOT_ALLOWED"
+        response = client.http.request("OPTIONS", concrete, headers={})
+        assert (response.status_code, {k.lower(): v for k, v in response.headers.items()}.get("allow"), response.body) == (204, allowed, b""), path
 
 
 def test_the_quote_example_is_a_valid_request():
