@@ -4,7 +4,7 @@ Chalice's local server and test client put a path parameter into the event exact
 sent (``0%C3%A9``) and parse the query as an HTML form does (a ``+`` becomes a space).
 API Gateway decodes both once: a path parameter ``0%C3%A9`` arrives as ``0é``, ``x:y``
 as ``x:y``, ``%2F`` as ``/``; a query value ``a%20b`` as ``a b`` and ``a+b`` as
-``a+b``. ``install`` makes the local gateway do the same, so the partner API is
+``a+b`` (the event's ``path`` stays as sent). ``install`` makes the local gateway do the same, so the partner API is
 tested locally on what it will see on AWS. Local only, never deployed.
 """
 from __future__ import annotations
@@ -72,7 +72,7 @@ def install() -> None:
     def create_lambda_event(self: Any, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> Any:
         event = original_event(self, method, path, headers, body)
         event["resource"] = event["requestContext"]["resourcePath"]
-        event["path"] = unquote(urlsplit(path).path)
+        event["path"] = urlsplit(path).path  # as on the wire: REST APIs hand ``path`` on still percent-encoded
         event["httpMethod"] = method
         return event
 

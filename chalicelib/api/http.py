@@ -59,7 +59,7 @@ def signed_request(request: Any) -> SignedRequest:
         nonce=_header(request, "x-nonce"),
         signature=_header(request, "x-signature"),
         body=body if isinstance(body, bytes) else body.encode("utf-8"),
-        as_sent=tuple(canonical_request.as_sent_forms(segments, parameters)),
+        as_sent=tuple(canonical_request.as_sent_forms(segments, parameters, event.get("path"))),
     )
 
 

@@ -107,10 +107,16 @@ def _form_encoded(value: str) -> str:
     return quote(value, safe=UNRESERVED).replace("%20", "+")
 
 
-def as_sent_forms(segments: Sequence[str], parameters: Sequence[tuple[str, str]]) -> list[str]:
-    """The other spellings of the same decoded request (see ``AS_SENT_ACCEPTED_UNTIL``), canonical form excluded."""
+def as_sent_forms(segments: Sequence[str], parameters: Sequence[tuple[str, str]], raw_path: str | None = None) -> list[str]:
+    """The other spellings of the same decoded request (see ``AS_SENT_ACCEPTED_UNTIL``), canonical form excluded.
+
+    ``raw_path``, the path as the gateway saw it on the wire when it hands that on too (API
+    Gateway's REST ``path``), is one more spelling, taken only when it names the same segments.
+    """
     canonical = canonical_of_decoded(segments, parameters)
     paths = ["/".join(encode(s) for s in segments), "/".join(quote(s, safe=_PATH_AS_SENT) for s in segments)]
+    if raw_path and raw_path not in paths and canonical_path(raw_path) == paths[0]:
+        paths.append(raw_path)
     queries = [canonical_query(parameters)] if parameters else [""]
     if parameters:
         for encoder in (encode, lambda v: quote(v, safe=_QUERY_AS_SENT), _form_encoded):

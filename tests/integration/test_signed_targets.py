@@ -64,6 +64,7 @@ def test_a_request_signed_over_its_canonical_form_gets_past_authentication(clien
     [
         ("/v1/loans/x:y", "/v1/loans/x:y"),  # the path exactly as sent
         ("/v1/loans/x@y,z", "/v1/loans/x@y,z"),  # encoded only where a path must be
+        ("/v1/loans/%e4%b8%ad", "/v1/loans/%e4%b8%ad"),  # lowercase hex, exactly as sent
         ("/v1/events?limit=5&after=a%20b", "/v1/events?limit=5&after=a%20b"),  # the query in the order sent
         ("/v1/events?after=a%20b", "/v1/events?after=a+b"),  # what the server signed before the canonical rule
     ],

@@ -68,3 +68,11 @@ def test_the_spellings_as_sent_cover_what_common_clients_send():
     assert "/v1/events?limit=10&after=a%20b" in query  # the order sent, encoded
     assert "/v1/events?limit=10&after=a+b" in query  # as an HTML form (and the server before the rule) spells it
     assert as_sent_forms(["", "v1", "quotes"], []) == []  # a plain path has one spelling
+
+
+def test_the_path_as_the_gateway_saw_it_is_a_spelling_only_when_it_names_the_same_segments():
+    segments = ["", "v1", "loans", "中"]
+    assert "/v1/loans/%e4%b8%ad" in as_sent_forms(segments, [], "/v1/loans/%e4%b8%ad")  # lowercase hex, as sent
+    assert as_sent_forms(segments, [("limit", "1")], "/v1/loans/%e4%b8%ad")[-1] == "/v1/loans/%e4%b8%ad?limit=1"
+    for other in ("/v1/loans/%e4%b8%ae", "/v1/loans/%25e4%25b8%25ad", "/v1/loans/中/x", "/api/v1/loans/%e4%b8%ad"):
+        assert not any(form.startswith(other) for form in as_sent_forms(segments, [], other)), other
