@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Iterable
 
@@ -12,6 +12,10 @@ from chalicelib.domain.money import parse_amount, parse_rate
 
 MAX_RATE = Decimal("0.36")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# RFC 3339's date-time (its offset required; "T" or a space between date and time; fractions of a
+# second beyond the microsecond dropped): what the document's pattern says.
+TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+_TIMESTAMP_TEXT = re.compile(TIMESTAMP_PATTERN)
 
 
 def _positive_amount(value: Any) -> Decimal:
@@ -44,9 +48,20 @@ def _iso_date(value: Any) -> date:
     return day
 
 
+def _timestamp(value: Any) -> datetime:
+    """An instant as RFC 3339 text with its offset (``2026-11-23T10:00:00+08:00``); never a number."""
+    if not isinstance(value, str) or not _TIMESTAMP_TEXT.fullmatch(value):
+        raise ValueError("must be a date-time with its offset, such as 2026-11-23T10:00:00+08:00")
+    try:
+        return datetime.fromisoformat(value.upper())
+    except ValueError as exc:
+        raise ValueError("is not a real date and time") from exc
+
+
 Amount = Annotated[Decimal, BeforeValidator(_positive_amount)]
 AnnualRate = Annotated[Decimal, BeforeValidator(_annual_rate)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
 Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain import accounting
 from chalicelib.domain.classification import classify
@@ -26,7 +26,7 @@ from chalicelib.domain.loan import Loan, LoanStatus
 from chalicelib.domain.money import ZERO, format_amount
 from chalicelib.domain.product import Violation
 from chalicelib.domain.repayment import FEE, INTEREST, PENALTY, PRINCIPAL, Allocation, RepaymentRefused, allocate
-from chalicelib.domain.wire import Amount
+from chalicelib.domain.wire import Amount, Timestamp
 from chalicelib.observability import logger, metrics
 from chalicelib.persistence import config_repository, loans
 from chalicelib.usecases.errors import Refusal, Refused, invalid_input, parse_body
@@ -42,7 +42,7 @@ class RepaymentRequest(BaseModel):
 
     partner_repayment_no: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     amount: Amount
-    paid_at: AwareDatetime
+    paid_at: Timestamp
 
 
 def _now() -> datetime:

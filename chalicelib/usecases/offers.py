@@ -25,11 +25,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.application_status import ApplicationStatus as S
 from chalicelib.domain.credit_line import DRAWDOWN
 from chalicelib.domain.product import Violation
+from chalicelib.domain.wire import Timestamp
 from chalicelib.observability import logger, metrics
 from chalicelib.persistence import applications, credit_lines, quotas
 from chalicelib.usecases.errors import Refusal, Refused, invalid_input, parse_body
@@ -46,7 +47,7 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     accepted: bool = Field(strict=True)
-    accepted_at: AwareDatetime
+    accepted_at: Timestamp
 
 
 def _now() -> datetime:
