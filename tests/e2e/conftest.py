@@ -24,6 +24,7 @@ class RunningStack:
     api_url: str
     aws_endpoint: str
     secrets: dict[str, str]
+    resources: dict[str, str]  # the resources' environment variables, as the stack's functions get them
     process: subprocess.Popen
     output: list[str]  # everything the stack printed, appended as it prints
 
@@ -53,7 +54,7 @@ def local_stack() -> Iterator[RunningStack]:
             pytest.fail("the local stack did not start:\n" + "".join(output))
         output.append(line.rstrip("\n"))
     shown = read_banner("\n".join(output))
-    stack = RunningStack(api_url=shown.api_url, aws_endpoint=shown.aws_endpoint, secrets=shown.secrets, process=process, output=output)
+    stack = RunningStack(api_url=shown.api_url, aws_endpoint=shown.aws_endpoint, secrets=shown.secrets, resources=shown.resources, process=process, output=output)
     threading.Thread(target=lambda: [output.append(line.rstrip("\n")) for line in process.stdout], daemon=True).start()
     yield stack
     process.send_signal(signal.SIGINT)

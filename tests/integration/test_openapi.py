@@ -118,3 +118,15 @@ def test_a_real_credit_line_and_its_offer_fit_the_documented_shapes(aws, client)
     offer = _partner_offer({"type": "CREDIT_LINE", "amount": "1.00", "annual_rate": "0.0720", "term_months": 12, "funders": [], "joint": False,
                             "expires_at": "x", "credit_line_id": line.credit_line_id, "line_expires_on": "2027-11-23", "reservation": None, "channel": "CH"})
     assert set(offer) <= set(SPEC["components"]["schemas"]["Offer"]["properties"])
+
+
+def test_the_documented_patterns_are_the_servers():
+    """One rule in two places: the document's patterns are the code's (the name's, less what ECMA cannot list)."""
+    from chalicelib.domain.application import _NAME_TEXT
+    from chalicelib.domain.wire import TIMESTAMP_PATTERN
+
+    schemas = SPEC["components"]["schemas"]
+    assert schemas["PastInstant"]["pattern"] == TIMESTAMP_PATTERN
+    assert schemas["PersonName"]["pattern"] == "^" + _NAME_TEXT.pattern.replace("\U00020000-\U0003134f", "") + "$"
+    for name in ("Amount", "Rate", "PersonName", "PrintableText", "PastInstant"):
+        re.compile(schemas[name]["pattern"])
