@@ -15,7 +15,7 @@ import pytest
 
 import app
 from chalicelib import resources
-from chalicelib.domain.signing import sign
+from chalicelib.domain.signing import sign_target
 from local.lambda_runtime import LambdaContext
 from tests.conftest import load_event
 from tests.support.aws_calls import recorded_calls, touched
@@ -79,7 +79,7 @@ def signed_sample(secret: str, name: str) -> dict:
     event = load_event(name)
     ts, nonce = str(int(time.time())), secrets.token_hex(16)
     event["headers"]["X-Nonce"] = nonce
-    event["headers"].update({"X-Timestamp": ts, "X-Signature": sign(secret, "POST", event["path"], ts, nonce, event["body"].encode())})
+    event["headers"].update({"X-Timestamp": ts, "X-Signature": sign_target(secret, "POST", event["path"], ts, nonce, event["body"].encode())})
     return event
 
 
@@ -178,7 +178,7 @@ def repayment_sample(secret: str) -> dict:
     loan_id = disbursement.disburse(application_id)["loan_id"]
     event = json.loads(json.dumps(load_event("api_repayment_request.json")).replace("LN20261123-101500-a1b2c3d4e5", loan_id))
     ts, nonce = str(int(time.time())), secrets.token_hex(16)
-    event["headers"].update({"X-Timestamp": ts, "X-Nonce": nonce, "X-Signature": sign(secret, "POST", event["path"], ts, nonce, event["body"].encode())})
+    event["headers"].update({"X-Timestamp": ts, "X-Nonce": nonce, "X-Signature": sign_target(secret, "POST", event["path"], ts, nonce, event["body"].encode())})
     return event
 
 
