@@ -150,6 +150,10 @@ class Function:
     description: str = ""
     timeout: int = 60  # seconds (Lambda's limit: 900)
     memory: int = 128  # MiB (also the CPU share); 60 s and 128 MiB are Chalice's defaults
+    # Reserved concurrent executions: what this role may use at most and always has, so that a flood on
+    # one role (a partner's campaign, a day end) cannot starve the others. Overridden at deploy time
+    # (infrastructure/stack.py, ``reserved_concurrency``); the defaults add up to 697 of an account's 1,000.
+    concurrency: int = 10
 
 
 CONFIG_TABLE = Table(
@@ -433,6 +437,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "console": Access.SIGN_IN,
         },
         description="The partner REST API and the back-office API.",
+        concurrency=200,  # the partners' traffic; beyond it API Gateway answers 429
     ),
     Function(
         name="review_query_bureau",
@@ -445,6 +450,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "secrets": Access.DECRYPT,
         },
         description="Review step: the credit-bureau report, reused while valid, else queried with consent.",
+        concurrency=50,
     ),
     Function(
         name="review_decide",
@@ -457,26 +463,31 @@ FUNCTIONS: tuple[Function, ...] = (
             "pii_hash": Access.MAC,
         },
         description="Review step: anti-fraud, rules, scorecard and the decision, with its trail.",
+        concurrency=50,
     ),
     Function(
         name="review_await_manual",
         uses={"applications": Access.READ_WRITE},
         description="Review step: puts the application in its branch's manual review queue until its deadline.",
+        concurrency=50,
     ),
     Function(
         name="route_application",
         uses={"config": Access.READ, "applications": Access.READ_WRITE, "quotas": Access.READ_WRITE, "customers": Access.READ},
         description="Origination step: fund routing within quotas; the offer or NO_FUNDER (or, failed, releases).",
+        concurrency=50,
     ),
     Function(
         name="review_close",
         uses={"applications": Access.READ_WRITE},
         description="Review step: records the review's end (approved for routing, rejected, expired, failed).",
+        concurrency=50,
     ),
     Function(
         name="offer_close",
         uses={"applications": Access.READ_WRITE, "quotas": Access.READ_WRITE},
         description="Origination step: an offer expired, declined or not signed; releases its reservation, closes its line.",
+        concurrency=50,
     ),
     Function(
         name="sign_contract",
@@ -490,6 +501,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "archive_key": Access.ENCRYPT_DECRYPT,
         },
         description="Origination step: the contract and authorisation as PDFs, sealed by the branch (PAdES), archived.",
+        concurrency=50,
     ),
     Function(
         name="disburse_loan",
@@ -505,6 +517,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "secrets": Access.DECRYPT,
         },
         description="Origination step: the card checked, the loan booked, paid through the gateway; on failure reversed (冲正).",
+        concurrency=50,
     ),
     Function(
         name="day_end_close_loans",
@@ -522,6 +535,7 @@ FUNCTIONS: tuple[Function, ...] = (
         memory=1024,
         description="Day-end step, one chunk of a segment of the loans: accrual posted, days past due and class, "
         "warnings, collection cases, the credit-bureau records (a part file per branch).",
+        concurrency=64,  # the day end's Map runs 64 segments at once
     ),
     Function(
         name="day_end_credit_report",
@@ -534,26 +548,31 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout=900,
         memory=2048,
         description="Day-end step: one branch's credit-bureau file of the day (征信报送) assembled from the parts, sealed, in S3.",
+        concurrency=10,
     ),
     Function(
         name="day_end_reconcile",
         uses={"config": Access.READ, "loans": Access.READ, "ledger": Access.READ, "risk": Access.READ_WRITE, "reports": Access.READ_WRITE, "archive_key": Access.ENCRYPT_DECRYPT},
         description="Day-end step: a partner's file of the day before reconciled with the ledger (T+1 对账), its report in S3.",
+        concurrency=10,
     ),
     Function(
         name="reconcile_partner_file",
         uses={"config": Access.READ, "loans": Access.READ, "ledger": Access.READ, "risk": Access.READ_WRITE, "reports": Access.READ_WRITE, "archive_key": Access.ENCRYPT_DECRYPT},
         description="S3 event: a partner's reconciliation file uploaded after its day end (late) is reconciled on arrival.",
+        concurrency=10,
     ),
     Function(
         name="advance_business_date",
         uses={"config": Access.READ_WRITE},
         description="Day-end step: advances the business date by one day.",
+        concurrency=1,  # one at a time
     ),
     Function(
         name="start_day_end",
         uses={"config": Access.READ, "day_end": Access.START},
         description="Scheduled: starts the day-end state machine.",
+        concurrency=1,  # one at a time
     ),
     Function(
         name="origination_watch",
@@ -566,6 +585,7 @@ FUNCTIONS: tuple[Function, ...] = (
         },
         description="Scheduled (every 5 minutes): manual reviews and offers past their deadline expired; "
         "stalled origination legs started again.",
+        concurrency=1,  # one sweep at a time
     ),
 )
 

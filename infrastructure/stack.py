@@ -221,6 +221,51 @@ def dynamodb_capacity(scope: Construct, environ: Mapping[str, str] = os.environ)
     )
 
 
+# Lambda's default concurrency quota of an account and region, and what must stay unreserved in it.
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+UNRESERVED_MINIMUM = 100
+
+
+def reserved_concurrency(scope: Construct, environ: Mapping[str, str] = os.environ) -> dict[str, int | None]:
+    """Each function's reserved concurrent executions: its declared ``concurrency`` unless told otherwise,
+    read as the stage is: context first, else the environment. ``-c reserved_concurrency=off``
+    (RESERVED_CONCURRENCY=off) reserves nothing, for an account whose quota is too small;
+    ``-c reserved_concurrency_api_handler=400`` (RESERVED_CONCURRENCY_API_HANDLER) sets one function's;
+    ``-c lambda_account_concurrency=N`` is the account's quota (1,000 by default), of which 100 must stay
+    unreserved, as Lambda requires. A setting it does not understand fails the synth."""
+
+    def setting(name: str) -> str | None:
+        given = scope.node.try_get_context(name)
+        if given is None or given == "":
+            given = environ.get(name.upper()) or None
+        return None if given is None else str(given).strip()
+
+    def whole(name: str, text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError(f"{name} {text!r}: a whole number of concurrent executions, 1 or more")
+        return int(text)
+
+    switch = (setting("reserved_concurrency") or "on").lower()
+    if switch not in ("on", "off"):
+        raise ValueError(f"reserved_concurrency {switch!r}: use on or off")
+    if switch == "off":
+        return {fn.name: None for fn in resources.FUNCTIONS}
+    chosen = {}
+    for fn in resources.FUNCTIONS:
+        name = f"reserved_concurrency_{fn.name}"
+        given = setting(name)
+        chosen[fn.name] = whole(name, given) if given else fn.concurrency
+    quota_text = setting("lambda_account_concurrency")
+    quota = whole("lambda_account_concurrency", quota_text) if quota_text else DEFAULT_ACCOUNT_CONCURRENCY
+    if sum(chosen.values()) > quota - UNRESERVED_MINIMUM:
+        raise ValueError(
+            f"the functions reserve {sum(chosen.values())} concurrent executions of the account's {quota}: "
+            f"at most {quota - UNRESERVED_MINIMUM} (Lambda keeps {UNRESERVED_MINIMUM} unreserved); lower some, "
+            "or -c reserved_concurrency=off"
+        )
+    return chosen
+
+
 def _track_utilization(*scaled: dynamodb.IScalableTableAttribute) -> None:
     """Target tracking: capacity follows consumption, kept at ``TARGET_UTILIZATION_PERCENT``."""
     for attribute in scaled:
@@ -472,6 +517,7 @@ class PlatformStack(cdk.Stack):
         self.stage = stage
         self.built: dict[str, Built] = {}
         self.table_capacity = dynamodb_capacity(self)
+        self.concurrency = reserved_concurrency(self)
         for table in resources.TABLES:
             self.built[table.id] = build_table(self, stage, table, self.table_capacity)
         for declared in (*resources.KEYS, *resources.PARAMETER_TREES):
@@ -650,5 +696,7 @@ class PlatformStack(cdk.Stack):
         function.add_property_override("Description", fn.description)
         function.add_property_override("Timeout", fn.timeout)
         function.add_property_override("MemorySize", fn.memory)
+        if self.concurrency[fn.name] is not None:
+            function.add_property_override("ReservedConcurrentExecutions", self.concurrency[fn.name])
         for rid in fn.uses:
             self.chalice.add_environment_variable(declared[rid].env, self.built[rid].env_value, logical_id)

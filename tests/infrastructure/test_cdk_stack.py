@@ -573,3 +573,43 @@ def test_dynamodb_capacity_is_read_from_context_then_environment_then_defaults()
 def test_a_dynamodb_capacity_setting_it_does_not_understand_fails_the_synth(context):
     with pytest.raises(ValueError):
         _capacity({"dynamodb_capacity": "provisioned", **context}, {})
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_each_function_reserves_its_declared_concurrency(stack, name):
+    """A flood on one role (a partner's campaign, a day end) cannot take the concurrency of another."""
+    assert stack.props(function_id(stack, name))["ReservedConcurrentExecutions"] == resources.function(name).concurrency
+
+
+def _concurrency(context: dict[str, object], environ: dict[str, str]):
+    import aws_cdk as cdk
+
+    from infrastructure.stack import reserved_concurrency
+
+    return reserved_concurrency(cdk.App(context=context), environ)
+
+
+def test_reserved_concurrency_is_the_declared_one_unless_the_context_or_environment_says_otherwise():
+    declared = {fn.name: fn.concurrency for fn in resources.FUNCTIONS}
+    assert _concurrency({}, {}) == declared
+    assert sum(declared.values()) <= 900  # an account's default 1,000 less the 100 Lambda keeps unreserved
+    assert _concurrency({"reserved_concurrency_api_handler": "400"}, {}) == {**declared, "api_handler": 400}
+    assert _concurrency({}, {"RESERVED_CONCURRENCY_API_HANDLER": "300"})["api_handler"] == 300
+    assert set(_concurrency({"reserved_concurrency": "off"}, {}).values()) == {None}
+    assert set(_concurrency({}, {"RESERVED_CONCURRENCY": "OFF"}).values()) == {None}
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"reserved_concurrency": "maybe"},
+        {"reserved_concurrency_api_handler": "0"},
+        {"reserved_concurrency_api_handler": "1.5"},
+        {"reserved_concurrency_api_handler": "800"},  # 1,297 of 1,000
+        {"lambda_account_concurrency": "10"},  # a new account's quota: reserve nothing there
+    ],
+    ids=["unknown-switch", "zero", "fraction", "over-the-quota", "small-account"],
+)
+def test_a_concurrency_setting_it_does_not_understand_or_cannot_deploy_fails_the_synth(context):
+    with pytest.raises(ValueError):
+        _concurrency(context, {})
