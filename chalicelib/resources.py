@@ -152,7 +152,7 @@ class Function:
     memory: int = 128  # MiB (also the CPU share); 60 s and 128 MiB are Chalice's defaults
     # Reserved concurrent executions: what this role may use at most and always has, so that a flood on
     # one role (a partner's campaign, a day end) cannot starve the others. Overridden at deploy time
-    # (infrastructure/stack.py, ``reserved_concurrency``); the defaults add up to 697 of an account's 1,000.
+    # (infrastructure/stack.py, ``reserved_concurrency``); the defaults add up to 717 of an account's 1,000.
     concurrency: int = 10
 
 
@@ -413,12 +413,16 @@ PARAMETER_TREES: tuple[ParameterTree, ...] = (PARTNER_SECRETS, BUREAU_CREDENTIAL
 BUCKETS: tuple[Bucket, ...] = (ARCHIVE_BUCKET, REPORTS_BUCKET)
 STATE_MACHINES: tuple[StateMachine, ...] = (DAY_END_MACHINE, ORIGINATION_MACHINE)
 
+# The back office's routes are in app.py with the partners', and deployed on a function of their own
+# (infrastructure/stack.py, ``give_the_back_office_its_function``) with its own role.
+BACK_OFFICE_FUNCTION = "backoffice_api"
+
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="api_handler",
         uses={
-            "config": Access.READ_WRITE,  # the back office edits funders, products' funding, branches' quotas
-            "quotas": Access.READ_WRITE,  # ... and sets the TOTAL quota limits that follow them
+            "config": Access.READ,  # partners, products, branches, the business date
+            "quotas": Access.READ,  # a declined offer answered again: whether its reservation was released
             "partner_secrets": Access.READ,
             "secrets": Access.DECRYPT,
             "partner_guard": Access.READ_WRITE,
@@ -431,13 +435,27 @@ FUNCTIONS: tuple[Function, ...] = (
             "archive_key": Access.DECRYPT,  # ... which S3 decrypts with the signer's permissions
             "loans": Access.READ_WRITE,  # repayments, loan and schedule views, the partners' event feed
             "ledger": Access.READ_WRITE,  # ... each repayment's posting
-            "reports": Access.READ_WRITE,  # presigned uploads of partners' reconciliation files, and their reports
-            "risk": Access.READ,  # the back office's loan detail: its collection cases
-            "operators": Access.SIGN_IN,  # the back office signs operators in and checks their id tokens
+            "reports": Access.READ_WRITE,  # presigned uploads of partners' reconciliation files
+        },
+        description="The partner REST API (/v1/...): what the internet's partners reach.",
+        concurrency=200,  # the partners' traffic; beyond it API Gateway answers 429
+    ),
+    Function(
+        name="backoffice_api",
+        uses={
+            "config": Access.READ_WRITE,  # the back office edits funders, products' funding, branches' quotas
+            "quotas": Access.READ_WRITE,  # ... and sets the TOTAL quota limits that follow them
+            "applications": Access.READ_WRITE,  # manual review decisions, application search and history
+            "origination": Access.START,  # ... a decided application's workflow resumed
+            "loans": Access.READ,  # loan inquiries
+            "ledger": Access.READ,  # ... and their postings
+            "risk": Access.READ,  # collection cases and warnings
+            "reports": Access.READ,  # reconciliation reports
+            "operators": Access.SIGN_IN,  # operators signed in and their id tokens checked
             "console": Access.SIGN_IN,
         },
-        description="The partner REST API and the back-office API.",
-        concurrency=200,  # the partners' traffic; beyond it API Gateway answers 429
+        description="The back-office REST API (/backoffice/...): the bank's operators, behind Cognito sign-in.",
+        concurrency=20,
     ),
     Function(
         name="review_query_bureau",

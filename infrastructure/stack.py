@@ -152,6 +152,51 @@ def chalice_settings(stage: str) -> dict[str, object]:
     }
 
 
+BACK_OFFICE_PREFIX = "/backoffice"
+
+
+def give_the_back_office_its_function(template: dict, function_name: str, api_function: str = "APIHandler") -> dict:
+    """The packaged SAM template with the back office's routes served by a function of their own.
+
+    ``chalice package`` makes one function (``APIHandler``) for every route of the app. The back
+    office (``/backoffice/...``) is another role, with other permissions: this copies the function
+    under the back office's logical id (the same code and handler; its own role, variables and
+    concurrency follow from ``resources.FUNCTIONS`` like any function's), points every
+    ``/backoffice`` path of the REST API's definition at it, and lets API Gateway invoke it. The
+    partner API's function is then never called for a back-office route, and needs none of its grants.
+    """
+    resources_ = template["Resources"]
+    logical_id = chalice_logical_id(function_name)
+    resources_[logical_id] = json.loads(json.dumps(resources_[api_function]))
+    old = "${%s.Arn}" % api_function
+    new = "${%s.Arn}" % logical_id
+    routed = 0
+    for path, item in resources_["RestAPI"]["Properties"]["DefinitionBody"]["paths"].items():
+        if path != BACK_OFFICE_PREFIX and not path.startswith(BACK_OFFICE_PREFIX + "/"):
+            continue
+        for operation in item.values():
+            integration = operation.get("x-amazon-apigateway-integration") if isinstance(operation, dict) else None
+            if integration and old in json.dumps(integration["uri"]):
+                integration["uri"] = json.loads(json.dumps(integration["uri"]).replace(old, new))
+                routed += 1
+    if not routed:
+        raise ValueError("no back-office route found in the packaged REST API")
+    permission = json.loads(json.dumps(resources_[f"{api_function}InvokePermission"]))
+    permission["Properties"]["FunctionName"] = {"Ref": logical_id}
+    resources_[f"{logical_id}InvokePermission"] = permission
+    return template
+
+
+class PackagedApp(Chalice):
+    """The Chalice app as ``chalice package`` makes it, with the back office on a function of its own."""
+
+    def _generate_sam_template_with_assets(self, chalice_out_dir: str, package_id: str) -> str:
+        path = super()._generate_sam_template_with_assets(chalice_out_dir, package_id)
+        template = json.loads(Path(path).read_text(encoding="utf-8"))
+        Path(path).write_text(json.dumps(give_the_back_office_its_function(template, resources.BACK_OFFICE_FUNCTION), indent=2), encoding="utf-8")
+        return path
+
+
 def _attribute(name: str | None) -> dynamodb.Attribute | None:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING) if name else None
 
@@ -534,7 +579,7 @@ class PlatformStack(cdk.Stack):
             assert isinstance(user_pool, cognito.UserPool), f"app client {app_client.id}: {app_client.pool} is not a declared user pool"
             self.built[app_client.id] = build_user_pool_client(self, stage, app_client, user_pool)
 
-        self.chalice = Chalice(self, "ChaliceApp", source_dir=str(ROOT), stage_config=chalice_settings(stage))
+        self.chalice = PackagedApp(self, "ChaliceApp", source_dir=str(ROOT), stage_config=chalice_settings(stage))
         self._check_functions_declared()
         self._contract_shaped_gateway_errors()
 

@@ -20,7 +20,7 @@ def synthesize(work: Path, stage: str = STAGE, **environment: str) -> Path:
     """Run ``python infrastructure/app.py`` in ``work`` as a deployment would (``environment``: what
     the CDK CLI would hand it, e.g. ``CDK_CONTEXT_JSON`` for ``-c``); the template's path. A
     developer's own exported CDK, DynamoDB and stage options are left out."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("CDK_", "DYNAMODB_", "DEPLOY_STAGE"))}
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("CDK_", "DYNAMODB_", "RESERVED_CONCURRENCY", "LAMBDA_ACCOUNT_CONCURRENCY", "DEPLOY_STAGE"))}
     env.update(
         CDK_OUTDIR=str(work / "cdk.out"),
         CDK_DEFAULT_REGION="us-east-1",

@@ -76,13 +76,19 @@ def handlers() -> dict[str, str]:
     """Chalice function name -> its Lambda handler, from the Chalice app itself."""
     import app
 
-    found = {"api_handler": "app.app"}
+    found = {"api_handler": "app.app", resources.BACK_OFFICE_FUNCTION: "app.app"}
     found.update({f.name: f.handler_string for f in app.app.pure_lambda_functions})
     found.update({e.name: e.handler_string for e in app.app.event_sources})
     return found
 
 
 def function_id(stack: Synthesized, name: str) -> str:
+    """The function's logical id: by its handler, but for the REST API's two (the same handler, two roles)."""
+    if handlers()[name] == "app.app":
+        from infrastructure.stack import chalice_logical_id
+
+        assert stack.props(chalice_logical_id(name))["Handler"] == "app.app"
+        return chalice_logical_id(name)
     return stack.function_logical_id(handlers()[name])
 
 
@@ -593,7 +599,7 @@ def test_reserved_concurrency_is_the_declared_one_unless_the_context_or_environm
     declared = {fn.name: fn.concurrency for fn in resources.FUNCTIONS}
     assert _concurrency({}, {}) == declared
     assert sum(declared.values()) <= 900  # an account's default 1,000 less the 100 Lambda keeps unreserved
-    assert _concurrency({"reserved_concurrency_api_handler": "400"}, {}) == {**declared, "api_handler": 400}
+    assert _concurrency({"reserved_concurrency_api_handler": "380"}, {}) == {**declared, "api_handler": 380}
     assert _concurrency({}, {"RESERVED_CONCURRENCY_API_HANDLER": "300"})["api_handler"] == 300
     assert set(_concurrency({"reserved_concurrency": "off"}, {}).values()) == {None}
     assert set(_concurrency({}, {"RESERVED_CONCURRENCY": "OFF"}).values()) == {None}
@@ -605,7 +611,7 @@ def test_reserved_concurrency_is_the_declared_one_unless_the_context_or_environm
         {"reserved_concurrency": "maybe"},
         {"reserved_concurrency_api_handler": "0"},
         {"reserved_concurrency_api_handler": "1.5"},
-        {"reserved_concurrency_api_handler": "800"},  # 1,297 of 1,000
+        {"reserved_concurrency_api_handler": "800"},  # 1,317 of 1,000
         {"lambda_account_concurrency": "10"},  # a new account's quota: reserve nothing there
     ],
     ids=["unknown-switch", "zero", "fraction", "over-the-quota", "small-account"],
@@ -613,3 +619,53 @@ def test_reserved_concurrency_is_the_declared_one_unless_the_context_or_environm
 def test_a_concurrency_setting_it_does_not_understand_or_cannot_deploy_fails_the_synth(context):
     with pytest.raises(ValueError):
         _concurrency(context, {})
+
+
+# -- one function per role: what each role may do, written down apart from resources.py -----------------
+
+ROLE_PERMISSIONS = Path(__file__).with_name("role_permissions.json")
+
+
+def role_permissions(stack: Synthesized, name: str) -> dict[str, list[str]]:
+    """A function's role as ``resource id (or *) -> actions``, read from the synthesized template."""
+    names = {}
+    for declared in resources.all_resources().values():
+        if isinstance(declared, (resources.UserPool, resources.UserPoolClient)):
+            continue
+        for arn in stack.grant_arns(declared):
+            names[arn] = declared.id + arn[len(stack.grant_arns(declared)[0]):]
+    found: dict[str, set[str]] = {}
+    for arn, actions in stack.grants(stack.role_of(function_id(stack, name))).items():
+        found.setdefault(names.get(arn, arn), set()).update(actions)
+    return {resource: sorted(actions) for resource, actions in sorted(found.items())}
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_each_role_allows_exactly_its_written_down_permissions(stack, name):
+    """A permission a role gains (through resources.py or the stack) fails here until it is written in
+    role_permissions.json too, where a reviewer sees it, role by role."""
+    written = json.loads(ROLE_PERMISSIONS.read_text(encoding="utf-8"))
+    assert set(written) == set(FUNCTION_NAMES)
+    assert role_permissions(stack, name) == written[name]
+
+
+def test_the_partner_api_cannot_change_configuration_use_the_ca_key_or_write_contracts(stack):
+    partner_api = role_permissions(stack, "api_handler")
+    assert not [a for a in partner_api.get("config", []) if not a.startswith(("dynamodb:Get", "dynamodb:Query", "dynamodb:BatchGet", "dynamodb:Scan", "dynamodb:Describe", "dynamodb:ConditionCheck"))]
+    assert "signing_credentials" not in partner_api  # the bank's CA key and certificate: the signing step's only
+    assert not [a for a in partner_api.get("archive/*", []) + partner_api.get("archive", []) if not a.startswith(("s3:Get", "s3:List"))]
+    assert not [a for a in partner_api.get("archive_key", []) if a != "kms:Decrypt"]
+    assert "quotas" in partner_api and not [a for a in partner_api["quotas"] if "Write" in a or a.endswith(("PutItem", "UpdateItem", "DeleteItem"))]
+
+
+def test_the_back_office_routes_are_served_by_the_back_office_function_and_the_partners_by_the_partner_api(stack):
+    from infrastructure.stack import chalice_logical_id
+
+    paths = stack.props("RestAPI")["DefinitionBody"]["paths"]
+    for path, item in paths.items():
+        for method, operation in item.items():
+            uri = json.dumps(operation["x-amazon-apigateway-integration"]["uri"])
+            owner = resources.BACK_OFFICE_FUNCTION if path.startswith("/backoffice") else "api_handler"
+            assert "${%s.Arn}" % chalice_logical_id(owner) in uri, (method, path)
+    permissions = [props for props in map(stack.props, stack.of_type("AWS::Lambda::Permission")) if props.get("Principal") == "apigateway.amazonaws.com"]
+    assert sorted(render(p["FunctionName"]) for p in permissions) == sorted("${%s}" % chalice_logical_id(n) for n in ("api_handler", resources.BACK_OFFICE_FUNCTION))
